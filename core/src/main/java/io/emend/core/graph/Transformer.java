@@ -3,12 +3,19 @@ package io.emend.core.graph;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.emend.core.format.hf.HfConfig;
+import io.emend.core.format.safetensors.ShardedCheckpoint;
 import io.emend.core.model.Gpt2Config;
 import io.emend.core.model.LlamaConfig;
 import io.emend.core.model.ModelConfig;
 import io.emend.core.tensor.TensorSource;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A decoder-only language model on DJL's PyTorch engine, differentiable end to end. Parameters live in one base
@@ -30,6 +37,29 @@ public sealed interface Transformer extends AutoCloseable permits LlamaTransform
             case LlamaConfig c -> LlamaTransformer.create(c, init);
             case Gpt2Config c -> Gpt2Transformer.create(c, init, Gpt2Transformer.prefixIn(source));
         };
+    }
+
+    /**
+     * Loads a Hugging Face model directory: {@code config.json} and the weights ({@code weightsFile} inside the
+     * directory, else {@code model.safetensors}, else the shard index). The checkpoint is unmapped once loaded.
+     *
+     * @throws java.nio.file.NoSuchFileException for a missing directory, config or weights file
+     * @throws io.emend.core.format.MalformedFileException for an invalid config or weights file, or an unknown
+     *                                                     architecture
+     * @throws IllegalArgumentException when the weights do not fit the config (a missing tensor, a wrong shape, NaN)
+     */
+    static Transformer open(Path modelDir, Optional<String> weightsFile) throws IOException {
+        if (!Files.isDirectory(modelDir)) {
+            throw new NoSuchFileException(modelDir.toString(), null, "not a model directory");
+        }
+        Path configFile = modelDir.resolve("config.json");
+        if (!Files.isRegularFile(configFile)) {
+            throw new NoSuchFileException(configFile.toString(), null, "no config.json in the model directory");
+        }
+        ModelConfig config = HfConfig.read(configFile);
+        try (TensorSource source = ShardedCheckpoint.open(modelDir, weightsFile)) {
+            return load(config, source);
+        }
     }
 
     /** A model of the config's shape with N(0, std²) matrices, unit gains and zero biases; for benchmarks and tests. */
