@@ -65,6 +65,16 @@ public final class ObjectKeys {
         return key;
     }
 
+    /** Whether {@code key} follows the rules of {@link #validate}. */
+    public static boolean isValid(String key) {
+        try {
+            validate(key);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /**
      * Returns {@code prefix} when it can start keys: empty (everything), a partial segment ({@code blobs/sha256/ab})
      * or ending in a slash ({@code datasets/}).

@@ -45,7 +45,9 @@ class ObjectKeysTest {
     void unusualButHarmlessKeysAreAccepted() {
         for (String key : List.of("a", "..hidden", "a/.gitattributes", "x/...", "é/ü", "with space", "a..b")) {
             assertEquals(key, ObjectKeys.validate(key));
+            assertTrue(ObjectKeys.isValid(key));
         }
+        assertTrue(!ObjectKeys.isValid("folder/"));
     }
 
     @Test
