@@ -160,8 +160,7 @@ public final class RegistryClient {
             said = body.isEmpty() || body.startsWith("<") ? null : body.lines().findFirst().orElse(null);
         }
         if (said == null || said.isBlank()) {
-            said = "the registry answered HTTP " + status + " to " + response.request().method() + " "
-                    + response.request().uri().getPath();
+            said = "the registry refused " + response.request().method() + " " + response.request().uri().getPath();
         }
         said = said.replaceAll("\\s*\\R\\s*", " ").strip();
         if (said.length() > 300) {

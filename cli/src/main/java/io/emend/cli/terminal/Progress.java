@@ -41,8 +41,15 @@ public final class Progress implements AutoCloseable {
         }
     }
 
-    /** Whether stderr is a terminal a bar can be redrawn on. */
+    /**
+     * Whether stderr is a terminal a bar can be redrawn on. The {@code ./emend} script knows ({@code [ -t 2 ]}) and says
+     * so in {@code emend.stderr.tty}; otherwise the console's answer (stdin and stdout) stands in for it.
+     */
     public static boolean terminalAttached() {
+        String told = System.getProperty("emend.stderr.tty");
+        if (told != null) {
+            return Boolean.parseBoolean(told);
+        }
         var console = System.console();
         return console != null && console.isTerminal();
     }

@@ -96,7 +96,7 @@ class RegistryClientTest {
         registry.on("GET /v1/resolve/demo@production", new Answer(502, "text/html", "<html><body>Bad Gateway</body></html>"));
         EmendRun run = emend("resolve", "demo@production");
         assertEquals(1, run.exitCode());
-        assertEquals("emend resolve: the registry answered HTTP 502 to GET /v1/resolve/demo@production (HTTP 502)", run.err().strip());
+        assertEquals("emend resolve: the registry refused GET /v1/resolve/demo@production (HTTP 502)", run.err().strip());
     }
 
     @Test
