@@ -6,6 +6,10 @@ import io.emend.cli.registry.LineageCommand;
 import io.emend.cli.registry.ModelsCommand;
 import io.emend.cli.registry.ResolveCommand;
 import io.emend.cli.registry.VersionsCommand;
+import io.emend.cli.stack.DownCommand;
+import io.emend.cli.stack.LogsCommand;
+import io.emend.cli.stack.StatusCommand;
+import io.emend.cli.stack.UpCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,6 +24,10 @@ import picocli.CommandLine.Command;
         description = "Keeps deployed language models current: fine-tune, edit, merge, serve, and track every version.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                UpCommand.class,
+                DownCommand.class,
+                StatusCommand.class,
+                LogsCommand.class,
                 TokenCommand.class,
                 ModelsCommand.class,
                 VersionsCommand.class,
