@@ -60,6 +60,10 @@ public final class Emend implements Runnable {
                 return cmd.getParameterExceptionHandler().handleParseException(usage, parseResult.originalArgs().toArray(String[]::new));
             }
             cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + oneLine(e));
+            if (System.getenv("EMEND_DEBUG") != null) {
+                // for bug reports: the one line says what to do, the trace says where it came from
+                e.printStackTrace(cmd.getErr());
+            }
             cmd.getErr().flush();
             return 1;
         });
