@@ -36,6 +36,14 @@ public record LlamaConfig(
         int bosTokenId,
         int eosTokenId) implements ModelConfig {
 
+    /**
+     * Whether {@code o_proj} carries a bias too: Llama's {@code attention_bias} puts biases on all four attention
+     * projections, while Qwen2 has them on q/k/v only and Mistral on none.
+     */
+    public boolean outputBias() {
+        return qkvBias && modelType.equals("llama");
+    }
+
     /** Query heads that share one KV head. */
     public int groupSize() {
         return numHeads / numKvHeads;

@@ -1,0 +1,34 @@
+package io.emend.core.graph;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * A change to one weight that the forward adds on the fly, leaving the stored weight untouched: a LoRA adapter, a
+ * rank-k knowledge edit or a dense task vector. The arrays may require gradients; the forward differentiates through
+ * them. They belong to the caller, who closes them.
+ *
+ * <p>Orientation: the graph stores a projection as {@code [in, out]} and computes {@code y = x · W} (Hugging Face
+ * {@code Linear} stores {@code [out, in]}; GPT-2's Conv1D already stores {@code [in, out]}). Deltas use the graph's
+ * orientation, so a PEFT adapter maps as {@code a = lora_A.weightᵀ}, {@code b = lora_B.weightᵀ}.
+ */
+public sealed interface WeightDelta permits WeightDelta.LowRank, WeightDelta.Dense {
+
+    /**
+     * {@code y += (x · a) · b · scale} on a projection; never forms {@code a · b}.
+     *
+     * @param a     [in, rank]
+     * @param b     [rank, out]
+     * @param scale e.g. LoRA's alpha / rank
+     */
+    record LowRank(NDArray a, NDArray b, double scale) implements WeightDelta {
+    }
+
+    /**
+     * {@code W + d} for any weight: for a projection {@code y += x · d} (d is [in, out]); for an embedding, norm or bias
+     * the sum is formed in the forward's scope.
+     *
+     * @param d same shape as the graph's stored weight ({@link Transformer#parameter})
+     */
+    record Dense(NDArray d) implements WeightDelta {
+    }
+}

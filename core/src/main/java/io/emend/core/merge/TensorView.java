@@ -1,0 +1,125 @@
+package io.emend.core.merge;
+
+import io.emend.core.tensor.DType;
+import io.emend.core.tensor.HalfFloat;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * One input tensor, read in chunks as F32 so that a merge never needs the whole tensor on the heap.
+ * Reading rejects NaN and infinity with the tensor and model named: a non-finite weight poisons every method
+ * (sums, magnitudes, angles) and is never what a user meant to merge.
+ */
+public sealed interface TensorView {
+
+    /** Number of elements. */
+    long elements();
+
+    /** Widens elements {@code [from, from + len)} into {@code dst[0, len)}. */
+    void read(long from, float[] dst, int len);
+
+    /** A view over stored little-endian bytes (typically a memory-mapped safetensors slice). */
+    static TensorView of(MemorySegment stored, DType dtype, String label) {
+        return new Stored(stored, dtype, label);
+    }
+
+    /** A view over heap values (tests, small tensors). */
+    static TensorView of(float[] values, String label) {
+        return new Heap(values, label);
+    }
+
+    /** {@code minuend − subtrahend}, element by element: a model's delta from its base. */
+    static TensorView difference(TensorView minuend, TensorView subtrahend) {
+        return new Difference(minuend, subtrahend);
+    }
+
+    private static void checkFinite(float v, long index, String label) {
+        if (!Float.isFinite(v)) {
+            throw new MergeException(label + " has a non-finite value (" + v + ") at element " + index);
+        }
+    }
+
+    record Stored(MemorySegment stored, DType dtype, String label) implements TensorView {
+        private static final ValueLayout.OfFloat F32_LE =
+                ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        private static final ValueLayout.OfShort U16_LE =
+                ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+        @Override
+        public long elements() {
+            return stored.byteSize() / dtype.bytes();
+        }
+
+        @Override
+        public void read(long from, float[] dst, int len) {
+            switch (dtype) {
+                case F32 -> MemorySegment.copy(stored, F32_LE, from * 4, dst, 0, len);
+                case F16 -> {
+                    for (int i = 0; i < len; i++) {
+                        dst[i] = HalfFloat.f16ToFloat(stored.getAtIndex(U16_LE, from + i));
+                    }
+                }
+                case BF16 -> {
+                    for (int i = 0; i < len; i++) {
+                        dst[i] = HalfFloat.bf16ToFloat(stored.getAtIndex(U16_LE, from + i));
+                    }
+                }
+            }
+            for (int i = 0; i < len; i++) {
+                if (!Float.isFinite(dst[i])) {
+                    checkFinite(dst[i], from + i, label);
+                }
+            }
+        }
+    }
+
+    record Heap(float[] values, String label) implements TensorView {
+        @Override
+        public long elements() {
+            return values.length;
+        }
+
+        @Override
+        public void read(long from, float[] dst, int len) {
+            System.arraycopy(values, Math.toIntExact(from), dst, 0, len);
+            for (int i = 0; i < len; i++) {
+                checkFinite(dst[i], from + i, label);
+            }
+        }
+    }
+
+    /** A delta computed on the fly; its scratch buffer makes it unsafe to share between threads. */
+    final class Difference implements TensorView {
+        private final TensorView minuend;
+        private final TensorView subtrahend;
+        private float[] scratch = new float[0];
+
+        Difference(TensorView minuend, TensorView subtrahend) {
+            if (minuend.elements() != subtrahend.elements()) {
+                throw new IllegalArgumentException("a difference needs equal sizes, got " + minuend.elements()
+                        + " and " + subtrahend.elements());
+            }
+            this.minuend = minuend;
+            this.subtrahend = subtrahend;
+        }
+
+        @Override
+        public long elements() {
+            return minuend.elements();
+        }
+
+        @Override
+        public void read(long from, float[] dst, int len) {
+            if (scratch.length < len) {
+                scratch = new float[len];
+            }
+            minuend.read(from, dst, len);
+            subtrahend.read(from, scratch, len);
+            for (int i = 0; i < len; i++) {
+                dst[i] -= scratch[i];
+            }
+        }
+    }
+}
