@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         description = "Keeps deployed language models current: fine-tune, edit, merge, serve, and track every version.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                io.emend.cli.merge.MergeCommand.class,
         })
 public final class Emend implements Runnable {
 
