@@ -1,6 +1,7 @@
 package io.emend.cli;
 
 import io.emend.cli.auth.TokenCommand;
+import io.emend.cli.merge.MergeCommand;
 import io.emend.cli.registry.AliasesCommand;
 import io.emend.cli.registry.LineageCommand;
 import io.emend.cli.registry.ModelsCommand;
@@ -34,6 +35,7 @@ import picocli.CommandLine.Command;
                 AliasesCommand.class,
                 LineageCommand.class,
                 ResolveCommand.class,
+                MergeCommand.class,
         })
 public final class Emend implements Runnable {
 
