@@ -9,6 +9,7 @@ import java.util.Optional;
  * Where Emend keeps bytes: model files, adapters, checkpoints, datasets. Keys are relative, slash-separated paths
  * ({@code blobs/sha256/ab12...}); they never start with a slash and never contain {@code ..} segments.
  * Implementations: a directory on the local filesystem, and any S3-compatible service. Both pass the same contract tests.
+ * Keys are checked by {@link ObjectKeys}; an invalid key is an {@link IllegalArgumentException}.
  *
  * <p>Writes are atomic: a reader sees either no object or the whole object, never a partial one.
  */
@@ -24,10 +25,20 @@ public interface ObjectStore extends AutoCloseable {
     /** Size and last-modified time of an object, or empty when absent. */
     Optional<StoredObject> stat(String key) throws IOException;
 
-    /** The whole object. The caller closes the stream. */
+    /**
+     * The whole object. The caller closes the stream.
+     *
+     * @throws ObjectNotFoundException when nothing is stored under {@code key}
+     */
     InputStream get(String key) throws IOException;
 
-    /** {@code length} bytes starting at {@code offset} (clamped to the object's end). The caller closes the stream. */
+    /**
+     * {@code length} bytes starting at {@code offset} (clamped to the object's end: an offset at or past the end
+     * gives an empty stream). The caller closes the stream.
+     *
+     * @throws IllegalArgumentException when {@code offset} or {@code length} is negative
+     * @throws ObjectNotFoundException when nothing is stored under {@code key}
+     */
     InputStream get(String key, long offset, long length) throws IOException;
 
     /** Every object whose key starts with {@code prefix}, in key order. */

@@ -1,0 +1,156 @@
+package io.emend.core.merge;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Zeroes part of a task vector (a model's delta from the base) before task arithmetic combines it, so that the
+ * small or redundant changes of one model stop interfering with the others.
+ * {@code density} is the fraction kept, in [0, 1].
+ */
+public sealed interface Sparsifier {
+
+    /** The parameters this sparsifier adds to its method. */
+    List<Parameter> parameters();
+
+    /**
+     * Prepares the mask of one delta tensor; may read the whole delta (in chunks) first.
+     *
+     * @param delta   the model's delta from the base
+     * @param density fraction of elements kept
+     * @param global  the method's global parameters
+     * @param seed    the seed of this (tensor, model) pair, for random sparsifiers
+     */
+    Mask prepare(TensorView delta, double density, TensorParameters global, long seed);
+
+    /** Applies the mask to consecutive chunks of the delta, in order, in place. */
+    @FunctionalInterface
+    interface Mask {
+        void apply(long from, float[] delta, int len);
+
+        Mask KEEP_ALL = (from, delta, len) -> {
+        };
+        Mask DROP_ALL = (from, delta, len) -> java.util.Arrays.fill(delta, 0, len, 0f);
+    }
+
+    /**
+     * TIES' trim step (Yadav et al., 2023): keeps the {@code ⌊density·n⌋} elements of largest magnitude.
+     * The threshold is found exactly by a two-pass radix selection over the bit patterns of |δ| (non-negative
+     * floats order like their bits), so the tensor is never sorted or held whole. Elements equal to the threshold
+     * are kept in index order until the count is reached, which makes the result deterministic.
+     */
+    record Magnitude() implements Sparsifier {
+
+        private static final int BINS = 1 << 16;
+        private static final List<Parameter> PARAMETERS =
+                List.of(Parameter.number("density", Parameter.Scope.PER_MODEL, 1.0));
+
+        @Override
+        public List<Parameter> parameters() {
+            return PARAMETERS;
+        }
+
+        @Override
+        public Mask prepare(TensorView delta, double density, TensorParameters global, long seed) {
+            long n = delta.elements();
+            long keep = (long) Math.floor(density * n);
+            if (keep >= n) {
+                return Mask.KEEP_ALL;
+            }
+            if (keep <= 0) {
+                return Mask.DROP_ALL;
+            }
+            int chunk = (int) Math.min(TensorMerge.DEFAULT_CHUNK, n);
+            float[] buf = new float[chunk];
+            long[] high = new long[BINS];
+            for (long from = 0; from < n; from += chunk) {
+                int len = (int) Math.min(chunk, n - from);
+                delta.read(from, buf, len);
+                for (int i = 0; i < len; i++) {
+                    high[magnitudeBits(buf[i]) >>> 16]++;
+                }
+            }
+            long above = 0;
+            int hi = BINS - 1;
+            while (above + high[hi] < keep) {
+                above += high[hi];
+                hi--;
+            }
+            long[] low = new long[BINS];
+            for (long from = 0; from < n; from += chunk) {
+                int len = (int) Math.min(chunk, n - from);
+                delta.read(from, buf, len);
+                for (int i = 0; i < len; i++) {
+                    int bits = magnitudeBits(buf[i]);
+                    if (bits >>> 16 == hi) {
+                        low[bits & 0xFFFF]++;
+                    }
+                }
+            }
+            int lo = BINS - 1;
+            while (above + low[lo] < keep) {
+                above += low[lo];
+                lo--;
+            }
+            int threshold = (hi << 16) | lo;
+            long equalToKeep = keep - above;
+            return new Mask() {
+                private long equalKept;
+
+                @Override
+                public void apply(long from, float[] d, int len) {
+                    for (int i = 0; i < len; i++) {
+                        int bits = magnitudeBits(d[i]);
+                        if (bits > threshold) {
+                            continue;
+                        }
+                        if (bits == threshold && equalKept < equalToKeep) {
+                            equalKept++;
+                            continue;
+                        }
+                        d[i] = 0f;
+                    }
+                }
+            };
+        }
+
+        private static int magnitudeBits(float v) {
+            return Float.floatToRawIntBits(v) & 0x7FFF_FFFF;
+        }
+    }
+
+    /**
+     * DARE's drop-and-rescale (Yu et al., 2024): each element is kept with probability {@code density} and, with
+     * {@code rescale}, divided by it, so the expected delta is unchanged. The draws come from a
+     * {@link SplittableRandom} seeded per (recipe seed, tensor, model) and consumed in element order, one draw per
+     * element whatever its value, so a merge is reproducible bit for bit.
+     */
+    record RandomDrop() implements Sparsifier {
+
+        private static final List<Parameter> PARAMETERS = List.of(
+                Parameter.number("density", Parameter.Scope.PER_MODEL, 1.0),
+                Parameter.flag("rescale", true));
+
+        @Override
+        public List<Parameter> parameters() {
+            return PARAMETERS;
+        }
+
+        @Override
+        public Mask prepare(TensorView delta, double density, TensorParameters global, long seed) {
+            if (density >= 1) {
+                return Mask.KEEP_ALL;
+            }
+            if (density <= 0) {
+                return Mask.DROP_ALL;
+            }
+            double scale = global.flag("rescale") ? 1.0 / density : 1.0;
+            SplittableRandom random = new SplittableRandom(seed);
+            return (from, d, len) -> {
+                for (int i = 0; i < len; i++) {
+                    d[i] = random.nextDouble() < density ? (float) (d[i] * scale) : 0f;
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package io.emend.core.merge;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything one method needs to merge one tensor: its inputs as chunked views, the parameter values resolved for
+ * this tensor, and where to write. Methods walk the tensor in chunks of {@link #chunk} elements, so the heap they
+ * use is a few chunks whatever the tensor's size.
+ *
+ * @param tensorName      the output tensor's name (messages, and the seed of random methods)
+ * @param base            the base model's tensor, when the recipe names a base
+ * @param models          the other inputs' tensors, in recipe order (the base is not among them)
+ * @param modelParameters per-model parameter values, one per entry of {@code models}
+ * @param global          global parameter values
+ * @param seed            the recipe's random seed
+ * @param out             the result
+ * @param chunk           elements per chunk
+ */
+public record TensorMerge(String tensorName, Optional<TensorView> base, List<TensorView> models,
+                          List<TensorParameters> modelParameters, TensorParameters global, long seed,
+                          TensorSink out, int chunk) {
+
+    /** Elements per chunk by default: 4 MiB of F32 per input buffer. */
+    public static final int DEFAULT_CHUNK = 1 << 20;
+
+    public TensorMerge {
+        models = List.copyOf(models);
+        modelParameters = List.copyOf(modelParameters);
+        if (models.size() != modelParameters.size()) {
+            throw new IllegalArgumentException(models.size() + " models but " + modelParameters.size() + " parameter sets");
+        }
+        if (chunk <= 0) {
+            throw new IllegalArgumentException("chunk must be positive, got " + chunk);
+        }
+        long n = elements(base, models);
+        for (TensorView v : models) {
+            if (v.elements() != n) {
+                throw new IllegalArgumentException("tensor '" + tensorName + "': inputs differ in size");
+            }
+        }
+    }
+
+    private static long elements(Optional<TensorView> base, List<TensorView> models) {
+        if (base.isPresent()) {
+            return base.get().elements();
+        }
+        if (models.isEmpty()) {
+            throw new IllegalArgumentException("a merge needs at least one input");
+        }
+        return models.getFirst().elements();
+    }
+
+    /** Elements of every input and of the output. */
+    public long elements() {
+        return elements(base, models);
+    }
+
+    /** The base, or a {@link MergeException} naming the method that needs one. */
+    public TensorView requireBase(String method) {
+        return base.orElseThrow(() -> new MergeException(method + " needs base_model"));
+    }
+
+    /** Length of the chunk starting at {@code from}. */
+    public int chunkLength(long from) {
+        return (int) Math.min(chunk, elements() - from);
+    }
+
+    /** A buffer of one chunk. */
+    public float[] buffer() {
+        return new float[(int) Math.min(chunk, Math.max(1, elements()))];
+    }
+}

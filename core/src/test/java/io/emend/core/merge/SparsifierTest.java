@@ -1,0 +1,82 @@
+package io.emend.core.merge;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class SparsifierTest {
+
+    private static final TensorParameters NONE = TensorParameters.of(Map.of());
+
+    private static float[] applyInChunks(Sparsifier.Mask mask, float[] values, int chunk) {
+        float[] out = values.clone();
+        for (int from = 0; from < out.length; from += chunk) {
+            int len = Math.min(chunk, out.length - from);
+            float[] part = Arrays.copyOfRange(out, from, from + len);
+            mask.apply(from, part, len);
+            System.arraycopy(part, 0, out, from, len);
+        }
+        return out;
+    }
+
+    @Test
+    void magnitudeKeepsExactlyTheLargestFractionAgainstASortReference() {
+        Random r = new Random(7);
+        float[] v = Merges.random(r, 10_007);
+        for (double density : new double[] {0.01, 0.2, 0.5, 0.93}) {
+            float[] kept = applyInChunks(new Sparsifier.Magnitude().prepare(TensorView.of(v, "v"), density, NONE, 0), v, 1000);
+            long k = (long) Math.floor(density * v.length);
+            float[] mags = new float[v.length];
+            for (int i = 0; i < v.length; i++) {
+                mags[i] = Math.abs(v[i]);
+            }
+            Arrays.sort(mags);
+            float threshold = mags[v.length - (int) k];
+            long count = 0;
+            for (int i = 0; i < v.length; i++) {
+                if (kept[i] != 0) {
+                    count++;
+                    assertEquals(v[i], kept[i], 0f);
+                    assertEquals(true, Math.abs(v[i]) >= threshold);
+                }
+            }
+            assertEquals(k, count, "density " + density);
+        }
+    }
+
+    @Test
+    void magnitudeBreaksTiesInIndexOrder() {
+        float[] v = {1, -1, 1, 1, -1, 0.5f};
+        float[] kept = applyInChunks(new Sparsifier.Magnitude().prepare(TensorView.of(v, "v"), 0.5, NONE, 0), v, 2);
+        assertArrayEquals(new float[] {1, -1, 1, 0, 0, 0}, kept, 0f);
+    }
+
+    @Test
+    void densityZeroAndOneAreNothingAndEverything() {
+        float[] v = {1, -2, 3};
+        assertArrayEquals(new float[3], applyInChunks(new Sparsifier.Magnitude().prepare(TensorView.of(v, "v"), 0, NONE, 0), v, 3), 0f);
+        assertArrayEquals(v, applyInChunks(new Sparsifier.RandomDrop().prepare(TensorView.of(v, "v"), 1,
+                TensorParameters.of(Map.of("rescale", 1.0)), 0), v, 3), 0f);
+    }
+
+    @Test
+    void randomDropWithoutRescaleKeepsValuesUnchanged() {
+        float[] v = Merges.random(new Random(8), 5000);
+        float[] kept = applyInChunks(new Sparsifier.RandomDrop().prepare(TensorView.of(v, "v"), 0.5,
+                TensorParameters.of(Map.of("rescale", 0.0)), 9), v, 777);
+        int count = 0;
+        for (int i = 0; i < v.length; i++) {
+            if (kept[i] != 0) {
+                count++;
+                assertEquals(v[i], kept[i], 0f);
+            }
+        }
+        // Binomial(5000, 0.5): σ ≈ 35, so ±250 is ~7σ.
+        assertEquals(2500, count, 250);
+    }
+}
