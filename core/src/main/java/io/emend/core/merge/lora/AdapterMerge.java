@@ -74,6 +74,9 @@ public final class AdapterMerge {
             throw new MergeException("give one weight per adapter (" + adapters.size() + " adapters, "
                     + weights.size() + " weights)");
         }
+        if (how != Combination.CONCATENATION && targetRank <= 0) {
+            throw new MergeException(how + " re-factorizes to a target rank, which must be positive (got " + targetRank + ")");
+        }
         Map<String, List<LoraDelta>> modules = new LinkedHashMap<>();
         for (LoraAdapter a : adapters) {
             for (LoraDelta d : a.deltas()) {
