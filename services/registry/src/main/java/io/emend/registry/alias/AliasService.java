@@ -1,5 +1,8 @@
 package io.emend.registry.alias;
 
+import io.emend.contracts.event.AliasMoved;
+import io.emend.contracts.event.Event;
+import io.emend.contracts.event.EventTypes;
 import io.emend.registry.Name;
 import io.emend.registry.database.Database;
 import io.emend.registry.model.Model;
@@ -85,13 +88,13 @@ public class AliasService {
                         + "' was created concurrently; read it again and retry");
             }
             aliases.appendMove(id, SET, target.id(), null, at, by);
-            outbox.aliasMoved(new Outbox.AliasMovedData(modelName, aliasName, number, null));
+            outbox.append(moved(modelName, aliasName, number, null));
         } else if (current.get().version() != number) {
             Alias alias = current.get();
             UUID previous = versions.find(modelName, alias.version()).orElseThrow().id();
             aliases.retarget(alias.id(), target.id(), at);
             aliases.appendMove(alias.id(), SET, target.id(), previous, at, by);
-            outbox.aliasMoved(new Outbox.AliasMovedData(modelName, aliasName, number, alias.version()));
+            outbox.append(moved(modelName, aliasName, number, alias.version()));
         }
         return get(modelName, aliasName);
     }
@@ -119,8 +122,14 @@ public class AliasService {
         aliases.markUndone(last.id());
         aliases.retarget(alias.id(), previous.id(), at);
         aliases.appendMove(alias.id(), ROLLBACK, previous.id(), current.id(), at, by);
-        outbox.aliasMoved(new Outbox.AliasMovedData(modelName, aliasName, previous.number(), alias.version()));
+        outbox.append(moved(modelName, aliasName, previous.number(), alias.version()));
         return get(modelName, aliasName);
+    }
+
+    /** The event serving swaps on; its subject is {@code model@alias}. */
+    private static Event<AliasMoved> moved(String model, String alias, int version, Integer previousVersion) {
+        return Event.of(Event.REGISTRY, EventTypes.ALIAS_MOVED, model + "@" + alias,
+                new AliasMoved(model, alias, version, previousVersion));
     }
 
     private Model lockModel(String modelName) {

@@ -3,6 +3,9 @@ package io.emend.registry.version;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.emend.contracts.event.Event;
+import io.emend.contracts.event.EventTypes;
+import io.emend.contracts.event.VersionEvent;
 import io.emend.registry.alias.AliasRepository;
 import io.emend.registry.artifact.ArtifactPath;
 import io.emend.registry.artifact.ManifestEntry;
@@ -88,7 +91,7 @@ public class VersionService {
                 ModelService.now(), null);
         versions.insert(version);
         manifest.forEach(entry -> manifests.insert(version.id(), entry));
-        outbox.versionEvent(Outbox.VERSION_CREATED, eventData(version));
+        outbox.append(event(EventTypes.VERSION_CREATED, version));
         return version;
     }
 
@@ -145,8 +148,8 @@ public class VersionService {
         versions.updateState(version.id(), target, reason);
         Version changed = get(modelName, number);
         switch (target) {
-            case READY -> outbox.versionEvent(Outbox.VERSION_READY, eventData(changed));
-            case FAILED -> outbox.versionEvent(Outbox.VERSION_FAILED, eventData(changed));
+            case READY -> outbox.append(event(EventTypes.VERSION_READY, changed));
+            case FAILED -> outbox.append(event(EventTypes.VERSION_FAILED, changed));
             default -> { }
         }
         return changed;
@@ -160,9 +163,10 @@ public class VersionService {
                 versions::childrenOf);
     }
 
-    static Outbox.VersionEventData eventData(Version version) {
-        return new Outbox.VersionEventData(version.model(), version.number(), version.id(), version.operation().wire(),
-                version.state().wire());
+    /** A version event; its subject is the exact reference {@code model:number}. */
+    static Event<VersionEvent> event(String type, Version version) {
+        return Event.of(Event.REGISTRY, type, version.ref(), new VersionEvent(version.model(), version.number(),
+                version.id().toString(), version.operation().wire(), version.state().wire()));
     }
 
     private Model lockModel(String modelName) {
