@@ -4,6 +4,8 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 /** Everything the registry reads from configuration under {@code emend.registry}. The README lists the same keys. */
 @ConfigMapping(prefix = "emend.registry")
@@ -66,8 +68,10 @@ public interface RegistryConfig {
     }
 
     interface ImportConfig {
-        /** {@code emend.registry.imports.max-header}: largest safetensors JSON header accepted, bytes; default 100 MiB. */
-        @WithDefault("104857600")
-        long maxHeader();
+        /**
+         * {@code emend.registry.imports.local-roots}: directories under which {@code {"path": ...}} imports may read
+         * (comma-separated); default: none set, any directory the registry process can read.
+         */
+        Optional<List<Path>> localRoots();
     }
 }
