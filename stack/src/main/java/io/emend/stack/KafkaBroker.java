@@ -1,5 +1,6 @@
 package io.emend.stack;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -345,7 +347,7 @@ public final class KafkaBroker implements AutoCloseable {
         // One node acting as broker and controller, with every internal topic at replication factor 1
         // (the defaults of 3 cannot be met by one node). Few threads and one partition per internal topic keep
         // start-up and the first consumer group quick on a small machine.
-        Map<String, String> settings = new java.util.LinkedHashMap<>();
+        Map<String, String> settings = new LinkedHashMap<>();
         settings.put("process.roles", "broker,controller");
         settings.put("node.id", "1");
         settings.put("controller.quorum.voters", "1@" + HOST + ":" + controllerPort);
@@ -541,7 +543,7 @@ public final class KafkaBroker implements AutoCloseable {
                             + " is missing: build the stack module with Maven first");
                 }
                 for (String entry : new String(in.readAllBytes(), StandardCharsets.UTF_8).strip()
-                        .split(java.io.File.pathSeparator)) {
+                        .split(File.pathSeparator)) {
                     if (!entry.isBlank() && !entries.contains(entry)) {
                         entries.add(entry);
                     }
@@ -554,6 +556,6 @@ public final class KafkaBroker implements AutoCloseable {
                         + " is missing from the local Maven repository: rebuild the stack module to fetch it");
             }
         }
-        return String.join(java.io.File.pathSeparator, entries);
+        return String.join(File.pathSeparator, entries);
     }
 }

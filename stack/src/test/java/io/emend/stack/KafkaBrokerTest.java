@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -47,7 +48,7 @@ class KafkaBrokerTest {
             String bootstrap = broker.bootstrapServers();
             long pid = broker.process().orElseThrow().pid();
             assertEquals(Set.of(pid), KafkaBroker.runningIn(dir.resolve("kafka")).stream()
-                    .map(ProcessHandle::pid).collect(java.util.stream.Collectors.toSet()));
+                    .map(ProcessHandle::pid).collect(Collectors.toSet()));
 
             try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
                 admin.createTopics(List.of(new NewTopic("emend.test", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
@@ -71,6 +72,12 @@ class KafkaBrokerTest {
             assertEquals(List.of("first", "second"), consumeAll(bootstrap, "emend.test", 2));
             produce(bootstrap, "emend.created.on.first.use", "k", "v");
             assertEquals(List.of("v"), consumeAll(bootstrap, "emend.created.on.first.use", 1));
+
+            // A crash: acknowledged records survive it, and the broker recovers its logs on the next start.
+            broker.kill();
+            assertFalse(broker.isRunning());
+            broker.start();
+            assertEquals(List.of("first", "second"), consumeAll(bootstrap, "emend.test", 2));
         }
     }
 

@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
@@ -26,6 +27,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -71,7 +73,7 @@ class S3ObjectStoreTest extends ObjectStoreContract {
         proxy.stop();
         context.close();
         try (var files = Files.walk(blobs)) {
-            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
         }
@@ -119,7 +121,7 @@ class S3ObjectStoreTest extends ObjectStoreContract {
     void folderMarkersAreNotListed() throws IOException {
         // Consoles and some tools create "a/"-style keys to show folders; they are not valid object keys.
         try (S3Client s3 = rawClient()) {
-            s3.putObject(b -> b.bucket(bucket).key("folder/"), software.amazon.awssdk.core.sync.RequestBody.empty());
+            s3.putObject(b -> b.bucket(bucket).key("folder/"), RequestBody.empty());
         }
         store.put("folder/file", new ByteArrayInputStream(new byte[] {1}), Optional.empty());
         assertEquals(List.of("folder/file"), keys(store.list("")));
