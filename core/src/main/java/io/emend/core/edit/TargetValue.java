@@ -116,6 +116,10 @@ public record TargetValue(float[] initial, float[] delta, double nll, int steps)
             NDArray weight = scope.create(weights, new Shape(b, t, 1));
             NDArray pInit = scope.create(klInit).exp();
             NDArray logPInit = scope.create(klInit);
+            // Loss weights as arrays that stay referenced until the end: autograd saves a multiplier for backward, and
+            // DJL's mul(Number) hands it a temporary whose buffer may be freed before backward runs.
+            NDArray klWeight = scope.create((float) options.klFactor());
+            NDArray decayWeight = scope.create((float) (options.weightDecay() / (v0Norm * v0Norm)));
             while (step < options.steps()) {
                 progress.checkCancelled();
                 float[] grad;
@@ -131,9 +135,8 @@ public record TargetValue(float[] initial, float[] delta, double nll, int steps)
                         NDArray logp = logits.logSoftmax(2);
                         NDArray nllTerm = logp.gather(index, 2).mul(weight).sum().neg();
                         NDArray klTerm = logp.get(klRow, klPos).neg().add(logPInit).mul(pInit).sum();
-                        NDArray decay = d.square().sum().div((float) (v0Norm * v0Norm)); // float: a 0-d F32 array times a double turns F64
-                        NDArray loss = nllTerm.add(klTerm.mul((float) options.klFactor()))
-                                .add(decay.mul((float) options.weightDecay()));
+                        NDArray decay = d.square().sum().mul(decayWeight);
+                        NDArray loss = nllTerm.add(klTerm.mul(klWeight)).add(decay);
                         nll = nllTerm.getFloat();
                         klValue = klTerm.getFloat();
                         double lossValue = loss.getFloat();

@@ -83,7 +83,8 @@ public final class RomeEditor implements KnowledgeEditor {
             for (int o = 0; o < r.length; o++) {
                 r[o] = vStar[o] - out[o];
             }
-            EditDelta.Factors f = rankOne(down, c, k, r);
+            RankOne update = rankOne(c, k, r);
+            EditDelta.Factors f = down.factors(update.u(), update.v());
             made = made.plus(new EditDelta(method().id(), 1, Map.of(down.name(), f)));
         }
         progress.report("rome edit", edits.size(), edits.size());
@@ -92,9 +93,14 @@ public final class RomeEditor implements KnowledgeEditor {
 
     /**
      * The closed form: U = r / (kᵀ C⁻¹ k), V = C⁻¹ k, so that {@code ΔW k = r} and ΔW is the smallest change in the
-     * C-weighted sense.
+     * C-weighted sense ({@code tr(ΔW C ΔWᵀ)}, the mean squared change over ordinary keys).
+     *
+     * @param c the key statistics' second moment [in, in]
+     * @param k the subject's key [in]
+     * @param r the residual to write [out]
+     * @throws IllegalStateException when the key has no weight under C
      */
-    public static EditDelta.Factors rankOne(DownProjection down, Matrix c, double[] k, double[] r) {
+    public static RankOne rankOne(Matrix c, double[] k, double[] r) {
         Matrix cInvK = c.solveSpd(Matrix.column(k));
         double denom = 0;
         for (int i = 0; i < k.length; i++) {
@@ -104,6 +110,20 @@ public final class RomeEditor implements KnowledgeEditor {
             throw new IllegalStateException("the subject's key has no weight under the key statistics (kᵀC⁻¹k = "
                     + denom + ")");
         }
-        return down.factors(Matrix.column(r).scale(1 / denom), cInvK);
+        return new RankOne(Matrix.column(r).scale(1 / denom), cInvK);
+    }
+
+    /**
+     * A rank-one update {@code ΔW = u vᵀ}.
+     *
+     * @param u [out, 1]
+     * @param v [in, 1]
+     */
+    public record RankOne(Matrix u, Matrix v) {
+
+        /** {@code u vᵀ}, [out, in]. */
+        public Matrix delta() {
+            return u.times(v.transpose());
+        }
     }
 }
