@@ -36,6 +36,7 @@ import picocli.CommandLine.Command;
                 LineageCommand.class,
                 ResolveCommand.class,
                 MergeCommand.class,
+                io.emend.cli.finetune.FinetuneCommand.class,
         })
 public final class Emend implements Runnable {
 
