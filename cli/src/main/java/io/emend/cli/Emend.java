@@ -36,6 +36,10 @@ import picocli.CommandLine.Command;
                 LineageCommand.class,
                 ResolveCommand.class,
                 MergeCommand.class,
+                io.emend.cli.offline.LogitsCommand.class,
+                io.emend.cli.offline.GenerateCommand.class,
+                io.emend.cli.offline.PerplexityCommand.class,
+                io.emend.cli.offline.TokenizeCommand.class,
                 io.emend.cli.finetune.FinetuneCommand.class,
         })
 public final class Emend implements Runnable {

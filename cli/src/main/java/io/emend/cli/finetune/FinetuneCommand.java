@@ -2,7 +2,7 @@ package io.emend.cli.finetune;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.emend.core.delta.LoraDelta;
+import io.emend.core.delta.LoraDeltas;
 import io.emend.core.graph.Transformer;
 import io.emend.core.tokenizer.Tokenizer;
 import io.emend.core.train.FineTuneConfig;
@@ -146,7 +146,7 @@ public final class FinetuneCommand implements Callable<Integer> {
                 throw new NoSuchFileException(r.toString(), null, "no such replay file");
             }
         }
-        Path result = out.resolve(m == Method.FULL ? "model.safetensors" : LoraDelta.WEIGHTS_FILE);
+        Path result = out.resolve(m == Method.FULL ? "model.safetensors" : LoraDeltas.WEIGHTS_FILE);
         if (Files.exists(result)) {
             throw new IllegalArgumentException(out + " already holds a finished result; choose a new --out directory");
         }
@@ -155,9 +155,9 @@ public final class FinetuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException(checkpoints + " exists; pass --resume to continue that run, or use a "
                     + "new --out directory");
         }
-        List<LoraDelta> priors = new ArrayList<>();
+        List<LoraDeltas> priors = new ArrayList<>();
         for (Path p : priorAdapters) {
-            priors.add(LoraDelta.read(p));
+            priors.add(LoraDeltas.read(p));
         }
         PrintWriter err = spec.commandLine().getErr();
         FineTuneMetrics metrics;

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import io.emend.core.delta.LoraDelta;
+import io.emend.core.delta.LoraDeltas;
 import io.emend.core.graph.ForwardOptions;
 import io.emend.core.graph.Transformer;
 import io.emend.core.graph.WeightDelta;
@@ -64,7 +64,7 @@ public final class FineTuneJob implements AutoCloseable {
      * @param priorAdapters adapters already in the lineage: applied (frozen) on top of the base, so the parent is
      *                      base plus them, and used by O-LoRA's penalty
      */
-    public FineTuneJob(Transformer model, TrainingData data, FineTuneConfig config, List<LoraDelta> priorAdapters) {
+    public FineTuneJob(Transformer model, TrainingData data, FineTuneConfig config, List<LoraDeltas> priorAdapters) {
         this.model = model;
         this.config = config;
         this.data = data;
@@ -79,7 +79,7 @@ public final class FineTuneJob implements AutoCloseable {
         };
         Map<String, List<WeightDelta>> priors = new LinkedHashMap<>();
         try {
-            for (LoraDelta p : priorAdapters) {
+            for (LoraDeltas p : priorAdapters) {
                 p.weightDeltas(scope, model).forEach((k, v) -> priors.computeIfAbsent(k, x -> new ArrayList<>()).addAll(v));
             }
         } catch (RuntimeException e) {
@@ -284,7 +284,7 @@ public final class FineTuneJob implements AutoCloseable {
     }
 
     /** The trained adapter in PEFT's layout (LoRA and DoRA only). */
-    public LoraDelta adapter(String baseModel) {
+    public LoraDeltas adapter(String baseModel) {
         if (!(parameters instanceof AdapterParameters a)) {
             throw new IllegalStateException("full fine-tuning produces a full model, not an adapter");
         }

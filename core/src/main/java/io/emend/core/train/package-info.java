@@ -6,7 +6,7 @@
  * {@code messages} with a plain {@code <role>: content\n} template) into packed rows with loss masks and a seeded
  * held-out split; {@link io.emend.core.train.FineTuneJob} runs AdamW with warmup + cosine, global-norm clipping and
  * gradient accumulation, checks every loss and gradient for NaN/Inf, checkpoints and resumes exactly, and writes a
- * PEFT adapter ({@link io.emend.core.delta.LoraDelta}) or a merged Hugging Face directory. Anti-forgetting:
+ * PEFT adapter ({@link io.emend.core.delta.LoraDeltas}) or a merged Hugging Face directory. Anti-forgetting:
  * replay ({@link io.emend.core.train.forgetting.Replay}), L2-SP and O-LoRA penalties, and half fine-tuning
  * ({@link io.emend.core.train.forgetting.HalfFineTuning}).
  */

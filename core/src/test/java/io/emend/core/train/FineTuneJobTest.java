@@ -3,7 +3,7 @@ package io.emend.core.train;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.emend.core.delta.LoraDelta;
+import io.emend.core.delta.LoraDeltas;
 import io.emend.core.format.Fixtures;
 import io.emend.core.format.safetensors.SafetensorsFile;
 import io.emend.core.graph.ForwardOptions;
@@ -185,7 +185,7 @@ class FineTuneJobTest {
                 assertEquals(5 * 7 * perModule, st.tensors().size());
                 assertTrue(st.tensors().stream().map(TensorInfo::name).allMatch(n -> n.startsWith("base_model.model.")));
             }
-            LoraDelta read = LoraDelta.read(out);
+            LoraDeltas read = LoraDeltas.read(out);
             try (NDManager s = NDManager.newBaseManager();
                  Transformer m2 = Transformer.open(merged, Optional.empty())) {
                 float[] applied = model.forward(s, TokenBatch.of(ids),

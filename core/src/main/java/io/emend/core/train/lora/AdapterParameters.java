@@ -4,8 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.emend.core.delta.LoraDelta;
-import io.emend.core.format.hf.PeftAdapterConfig;
+import io.emend.core.delta.LoraDeltas;
 import io.emend.core.graph.Transformer;
 import io.emend.core.graph.WeightDelta;
 import io.emend.core.model.Gpt2Config;
@@ -58,7 +57,7 @@ public final class AdapterParameters implements TrainableParameters {
      * @param priorAdapters adapters already in the lineage, for O-LoRA's penalty (their modules are matched by name)
      */
     public AdapterParameters(Transformer model, int rank, double alpha, boolean dora, List<String> targets,
-                             boolean halfFineTuning, long seed, List<LoraDelta> priorAdapters) {
+                             boolean halfFineTuning, long seed, List<LoraDeltas> priorAdapters) {
         this.model = model;
         this.rank = rank;
         this.alpha = alpha;
@@ -102,11 +101,11 @@ public final class AdapterParameters implements TrainableParameters {
         trainable.put(name, leaf);
     }
 
-    private NDArray priorA(String module, int in, List<LoraDelta> priors) {
+    private NDArray priorA(String module, int in, List<LoraDeltas> priors) {
         List<float[]> columns = new ArrayList<>();
         int total = 0;
-        for (LoraDelta p : priors) {
-            LoraDelta.Module m = p.modules().get(module);
+        for (LoraDeltas p : priors) {
+            LoraDeltas.Module m = p.modules().get(module);
             if (m != null) {
                 if (m.in() != in) {
                     throw new IllegalArgumentException("prior adapter module " + module + " has " + m.in()
@@ -179,7 +178,7 @@ public final class AdapterParameters implements TrainableParameters {
     }
 
     private NDArray doraDelta(NDManager step, Slot s) {
-        return LoraDelta.doraDelta(model.parameter(s.weight()), TrainableParameters.inScope(step, s.a()), s.b(), s.m(),
+        return LoraDeltas.doraDelta(model.parameter(s.weight()), TrainableParameters.inScope(step, s.a()), s.b(), s.m(),
                 scale());
     }
 
@@ -218,16 +217,16 @@ public final class AdapterParameters implements TrainableParameters {
     }
 
     /** The adapter in PEFT's layout (frozen HFT modules included, with B = 0). */
-    public LoraDelta toLoraDelta(String baseModel) {
-        Map<String, LoraDelta.Module> modules = new LinkedHashMap<>();
+    public LoraDeltas toLoraDelta(String baseModel) {
+        Map<String, LoraDeltas.Module> modules = new LinkedHashMap<>();
         for (Slot s : slots) {
             String name = LoraTargets.moduleOf(s.weight());
-            modules.put(name, new LoraDelta.Module(name, s.in(), s.out(),
+            modules.put(name, new LoraDeltas.Module(name, s.in(), s.out(),
                     transpose(s.a().toFloatArray(), s.in(), rank), transpose(s.b().toFloatArray(), rank, s.out()),
                     s.m() == null ? null : s.m().toFloatArray()));
         }
         boolean conv1d = model.config() instanceof Gpt2Config;
-        return new LoraDelta(new PeftAdapterConfig(baseModel, rank, alpha, 0, targets, dora, false, conv1d), modules);
+        return new LoraDeltas(LoraDeltas.peftConfig(baseModel, rank, alpha, targets, dora, conv1d), dora, modules);
     }
 
     @Override
