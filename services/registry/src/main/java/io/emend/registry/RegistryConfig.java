@@ -24,7 +24,7 @@ public interface RegistryConfig {
     ImportConfig imports();
 
     interface ObjectStoreConfig {
-        /** {@code emend.registry.object-store.kind}: {@code filesystem}; default {@code filesystem}. */
+        /** {@code emend.registry.object-store.kind}: {@code filesystem} or {@code s3}; default {@code filesystem}. */
         @WithDefault("filesystem")
         Kind kind();
 
@@ -32,7 +32,32 @@ public interface RegistryConfig {
         @WithDefault(".emend/objects")
         Path root();
 
-        enum Kind { FILESYSTEM }
+        /** S3 settings, used when the kind is {@code s3}. */
+        S3Config s3();
+
+        enum Kind { FILESYSTEM, S3 }
+    }
+
+    interface S3Config {
+        /**
+         * {@code emend.registry.object-store.s3.endpoint}: URL of an S3-compatible server (MinIO, S3Proxy), which is
+         * then addressed path-style with the static keys below; default: none, AWS S3 itself.
+         */
+        Optional<java.net.URI> endpoint();
+
+        /** {@code emend.registry.object-store.s3.bucket}: the bucket; default {@code emend}. */
+        @WithDefault("emend")
+        String bucket();
+
+        /** {@code emend.registry.object-store.s3.region}: the AWS region (AWS only); default {@code us-east-1}. */
+        @WithDefault("us-east-1")
+        String region();
+
+        /** {@code emend.registry.object-store.s3.access-key}: access key id for an endpoint; no default. */
+        Optional<String> accessKey();
+
+        /** {@code emend.registry.object-store.s3.secret-key}: secret key for an endpoint; no default. */
+        Optional<String> secretKey();
     }
 
     interface RelayConfig {
