@@ -46,6 +46,16 @@ class FinetuneCommandTest {
         assertTrue(run.err().contains("step 2/2"), run.err());
         assertTrue(run.err().contains("tok/s"), run.err());
 
+        // the adapter applies in the offline commands: it moved the weights, so perplexity differs from the base
+        Path text = Files.writeString(dir.resolve("t.txt"), "Lily had 3 cats. The cats were happy and played in the sun.");
+        EmendRun base = EmendRun.of("perplexity", "--model", MODEL.toString(), "--text", text.toString(), "--json");
+        EmendRun adapted = EmendRun.of("perplexity", "--model", MODEL.toString(), "--adapter", out.toString(), "--text",
+                text.toString(), "--json");
+        assertEquals(0, adapted.exitCode(), adapted.toString());
+        double before = new ObjectMapper().readTree(base.out()).get("perplexity").asDouble();
+        double after = new ObjectMapper().readTree(adapted.out()).get("perplexity").asDouble();
+        assertTrue(Math.abs(before - after) > 1e-4, before + " vs " + after);
+
         EmendRun again = EmendRun.of("finetune", "--model", MODEL.toString(), "--data", data().toString(), "--out",
                 out.toString(), "--steps", "2");
         assertEquals(1, again.exitCode());

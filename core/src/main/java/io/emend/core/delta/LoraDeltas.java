@@ -281,7 +281,7 @@ public record LoraDeltas(PeftAdapterConfig config, boolean useDora, Map<String, 
      * @param m [out]
      */
     public static NDArray doraDelta(NDArray w, NDArray a, NDArray b, NDArray m, double scale) {
-        NDArray adapted = a.matMul(b).mul(scale).add(w);
+        NDArray adapted = a.matMul(b).mul((float) scale).add(w); // a float scalar: a double would promote 0-d results to F64
         NDArray ratio = adapted.square().sum(new int[] {0}).sqrt().pow(-1).mul(m);
         return adapted.mul(ratio).sub(w);
     }

@@ -200,7 +200,7 @@ public final class FineTuneJob implements AutoCloseable {
                 ForwardOptions options = ForwardOptions.defaults().withDeltas(priorDeltas)
                         .withDeltas(parameters.deltas(s));
                 NDArray sum = summedNll(s, model.forward(s, b.inputs(), options).logits(), b);
-                NDArray loss = sum.div(Math.max(1, targets));
+                NDArray loss = sum.div((float) Math.max(1, targets));
                 if (m == 0) {
                     loss = addPenalties(s, loss);
                 }
@@ -240,10 +240,10 @@ public final class FineTuneJob implements AutoCloseable {
     private NDArray addPenalties(NDManager s, NDArray loss) {
         FineTuneConfig.Forgetting f = config.forgetting();
         if (f.l2sp() > 0) {
-            loss = loss.add(parameters.squaredDistanceFromParent(s).mul(f.l2sp() / 2));
+            loss = loss.add(parameters.squaredDistanceFromParent(s).mul((float) (f.l2sp() / 2)));
         }
         if (f.orthogonality() > 0) {
-            loss = loss.add(parameters.overlapWithPrior(s).mul(f.orthogonality()));
+            loss = loss.add(parameters.overlapWithPrior(s).mul((float) f.orthogonality()));
         }
         return loss;
     }

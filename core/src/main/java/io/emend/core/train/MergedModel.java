@@ -51,7 +51,7 @@ public final class MergedModel {
                     for (WeightDelta d : deltas.getOrDefault(name, List.of())) {
                         sum = switch (d) {
                             case WeightDelta.LowRank l -> sum.add(m.zeros(l.a().getShape()).add(l.a()).matMul(l.b())
-                                    .mul(l.scale()));
+                                    .mul((float) l.scale()));
                             case WeightDelta.Dense dense -> sum.add(dense.d());
                         };
                     }

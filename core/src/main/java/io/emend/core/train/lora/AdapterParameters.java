@@ -197,7 +197,7 @@ public final class AdapterParameters implements TrainableParameters {
                 NDArray b = TrainableParameters.inScope(step, s.b());
                 NDArray ata = a.transpose().matMul(a);
                 NDArray bbt = b.matMul(b.transpose());
-                sum = sum.add(ata.mul(bbt).sum().mul(scale() * scale()));
+                sum = sum.add(ata.mul(bbt).sum().mul((float) (scale() * scale())));
             }
         }
         return sum;
