@@ -117,6 +117,8 @@ public final class MergeBench {
         return switch (method) {
             case "linear" -> "merge_method: linear\nmodels: [{model: base}, {model: a}, {model: b}]\n";
             case "slerp" -> "merge_method: slerp\nbase_model: base\nparameters: {t: 0.3}\nmodels: [{model: base}, {model: a}]\n";
+            case "task_arithmetic" -> "merge_method: task_arithmetic\nbase_model: base\nparameters: {weight: 0.5}\n"
+                    + "models: [{model: base}, {model: a}, {model: b}]\n";
             default -> "merge_method: " + method + "\nbase_model: base\nparameters: {weight: 0.5, density: 0.5}\n"
                     + "models: [{model: base}, {model: a}, {model: b}]\n";
         };
