@@ -18,8 +18,8 @@ public final class ComputePool implements AutoCloseable {
         void run(int from, int to);
     }
 
-    /** Spins (each a PAUSE) before a worker parks: some tens of microseconds, the gap between two ranges of a step. */
-    private static final int SPINS = 20_000;
+    /** Spins (each a PAUSE) before waiting harder: some microseconds, about the gap between two ranges of a step. */
+    private static final int SPINS = 2_000;
 
     private final int threads;
     private final Thread[] workers;
@@ -75,8 +75,14 @@ public final class ComputePool implements AutoCloseable {
         } catch (Throwable t) {
             own = t;
         }
-        while (pending.get() != 0) {
-            Thread.onSpinWait();
+        // Spin first (the usual wait is a few microseconds), then yield: on an oversubscribed machine the worker we
+        // wait for may not be running, and spinning would only keep it off the core.
+        for (int spins = 0; pending.get() != 0; spins++) {
+            if (spins < SPINS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
         }
         this.task = null;
         Throwable worker = failure;

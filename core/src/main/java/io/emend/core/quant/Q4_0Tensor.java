@@ -15,10 +15,11 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Q4_0Tensor implements WeightTensor {
 
-    public static final int SCALE_BYTES = Short.BYTES;
+    public static final int SCALE_BYTES = Q4_0.SCALE_BYTES;
     /** Bytes of packed nibbles per block. */
     public static final int QUANT_BYTES = WeightFormat.BLOCK / 2;
-    public static final int BLOCK_BYTES = SCALE_BYTES + QUANT_BYTES;
+    /** As the codec writes them. */
+    public static final int BLOCK_BYTES = Q4_0.BYTES_PER_BLOCK;
     /** The offset that makes a stored nibble 0..15 a signed weight -8..7. */
     public static final int NIBBLE_OFFSET = 8;
 

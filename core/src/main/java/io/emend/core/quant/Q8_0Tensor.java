@@ -15,9 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Q8_0Tensor implements WeightTensor {
 
     /** Bytes of the block's F16 scale. */
-    public static final int SCALE_BYTES = Short.BYTES;
-    /** One F16 scale and {@link WeightFormat#BLOCK} int8 quants. */
-    public static final int BLOCK_BYTES = SCALE_BYTES + WeightFormat.BLOCK;
+    public static final int SCALE_BYTES = Q8_0.SCALE_BYTES;
+    /** One F16 scale and {@link WeightFormat#BLOCK} int8 quants, as the codec writes them. */
+    public static final int BLOCK_BYTES = Q8_0.BYTES_PER_BLOCK;
 
     private final MemorySegment data; // [rows, cols / 32] blocks of 34 bytes
     private final int rows;

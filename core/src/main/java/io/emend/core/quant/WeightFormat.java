@@ -12,8 +12,8 @@ public enum WeightFormat {
     Q8_0,
     Q4_0;
 
-    /** Weights per quantization block (llama.cpp's QK8_0 and QK4_0). */
-    public static final int BLOCK = 32;
+    /** Weights per quantization block (llama.cpp's QK8_0 and QK4_0, the codecs' block size). */
+    public static final int BLOCK = io.emend.core.quant.Q8_0.BLOCK_SIZE;
 
     /** Bytes of storage for a {@code [rows, cols]} matrix in this format. */
     public long byteSize(long rows, long cols) {
