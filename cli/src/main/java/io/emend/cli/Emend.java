@@ -1,11 +1,16 @@
 package io.emend.cli;
 
 import io.emend.cli.auth.TokenCommand;
+import io.emend.cli.merge.MergeCommand;
 import io.emend.cli.registry.AliasesCommand;
 import io.emend.cli.registry.LineageCommand;
 import io.emend.cli.registry.ModelsCommand;
 import io.emend.cli.registry.ResolveCommand;
 import io.emend.cli.registry.VersionsCommand;
+import io.emend.cli.stack.DownCommand;
+import io.emend.cli.stack.LogsCommand;
+import io.emend.cli.stack.StatusCommand;
+import io.emend.cli.stack.UpCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,12 +25,22 @@ import picocli.CommandLine.Command;
         description = "Keeps deployed language models current: fine-tune, edit, merge, serve, and track every version.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                UpCommand.class,
+                DownCommand.class,
+                StatusCommand.class,
+                LogsCommand.class,
                 TokenCommand.class,
                 ModelsCommand.class,
                 VersionsCommand.class,
                 AliasesCommand.class,
                 LineageCommand.class,
                 ResolveCommand.class,
+                MergeCommand.class,
+                io.emend.cli.offline.LogitsCommand.class,
+                io.emend.cli.offline.GenerateCommand.class,
+                io.emend.cli.offline.PerplexityCommand.class,
+                io.emend.cli.offline.TokenizeCommand.class,
+                io.emend.cli.finetune.FinetuneCommand.class,
         })
 public final class Emend implements Runnable {
 
@@ -52,6 +67,10 @@ public final class Emend implements Runnable {
                 return cmd.getParameterExceptionHandler().handleParseException(usage, parseResult.originalArgs().toArray(String[]::new));
             }
             cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + oneLine(e));
+            if (System.getenv("EMEND_DEBUG") != null) {
+                // for bug reports: the one line says what to do, the trace says where it came from
+                e.printStackTrace(cmd.getErr());
+            }
             cmd.getErr().flush();
             return 1;
         });

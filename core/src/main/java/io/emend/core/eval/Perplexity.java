@@ -27,6 +27,11 @@ public final class Perplexity {
 
     /** Upper bound on logits floats per batch ([batch, length, vocab]), to keep a batch's logits near 128 MiB. */
     static final long LOGITS_BUDGET = 32L * 1024 * 1024;
+    /**
+     * Tokens per batch when the logits allow more: measured on stories260k, batches of 1-4k tokens keep activations
+     * in cache and run twice as fast as batches of 16-64k.
+     */
+    static final long TOKENS_PER_BATCH = 4096;
 
     private Perplexity() {
     }
@@ -80,7 +85,7 @@ public final class Perplexity {
             throw new IllegalArgumentException("the text has no document with a token to predict");
         }
         chunks.sort(Comparator.comparingInt(c -> c.tokens().length));
-        long perBatchTokens = Math.max(window, LOGITS_BUDGET / model.config().vocabSize());
+        long perBatchTokens = Math.max(window, Math.min(TOKENS_PER_BATCH, LOGITS_BUDGET / model.config().vocabSize()));
         double nll = 0;
         long predictions = 0;
         int from = 0;

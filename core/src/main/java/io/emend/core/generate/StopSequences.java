@@ -7,19 +7,19 @@ import java.util.List;
  * the next piece settles it, so nothing emitted ever has to be taken back; emitted text therefore never ends with a
  * proper prefix of a stop string, and a match can only begin inside the held-back part.
  */
-final class StopSequences {
+public final class StopSequences {
 
     private final List<String> stops;
     private final StringBuilder emitted = new StringBuilder();
     private String pending = "";
     private boolean stopped;
 
-    StopSequences(List<String> stops) {
+    public StopSequences(List<String> stops) {
         this.stops = List.copyOf(stops);
     }
 
     /** Adds a piece of text; returns what may be emitted now. */
-    String offer(String piece) {
+    public String offer(String piece) {
         if (stopped) {
             return "";
         }
@@ -59,19 +59,19 @@ final class StopSequences {
         return best;
     }
 
-    boolean stopped() {
+    public boolean stopped() {
         return stopped;
     }
 
     /** Ends the stream: the held-back text is final after all. */
-    String flush() {
+    public String flush() {
         String out = stopped ? "" : pending;
         pending = "";
         emitted.append(out);
         return out;
     }
 
-    String text() {
+    public String text() {
         return emitted.toString();
     }
 }

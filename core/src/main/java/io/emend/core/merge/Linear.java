@@ -55,22 +55,22 @@ public final class Linear implements MergeMethod {
                     + "; normalizing would divide by zero (set normalize: false or change the weights)");
         }
         double divisor = normalize ? sum : 1.0;
-        float[][] x = new float[k][];
-        for (int j = 0; j < k; j++) {
-            x[j] = m.buffer();
-        }
+        float[] x = m.buffer();
+        double[] acc = new double[x.length];
         float[] out = m.buffer();
         for (long from = 0; from < m.elements(); from += m.chunk()) {
             int len = m.chunkLength(from);
+            java.util.Arrays.fill(acc, 0, len, 0.0);
+            // model-outer, element-inner: each pass is a straight multiply-add over arrays, which the JIT vectorizes
             for (int j = 0; j < k; j++) {
-                m.models().get(j).read(from, x[j], len);
+                m.models().get(j).read(from, x, len);
+                double wj = w[j];
+                for (int i = 0; i < len; i++) {
+                    acc[i] += wj * x[i];
+                }
             }
             for (int i = 0; i < len; i++) {
-                double acc = 0;
-                for (int j = 0; j < k; j++) {
-                    acc += w[j] * x[j][i];
-                }
-                out[i] = (float) (acc / divisor);
+                out[i] = (float) (acc[i] / divisor);
             }
             m.out().write(from, out, len);
         }

@@ -121,6 +121,9 @@ public final class TaskArithmetic implements MergeMethod {
             d[j] = m.buffer();
         }
         float[] out = m.buffer();
+        double[] mass = new double[b.length];
+        double[] mixed = new double[b.length];
+        double[] divisor = new double[b.length];
         for (long from = 0; from < m.elements(); from += m.chunk()) {
             int len = m.chunkLength(from);
             base.read(from, b, len);
@@ -131,40 +134,50 @@ public final class TaskArithmetic implements MergeMethod {
                 }
                 masks[j].apply(from, d[j], len);
             }
+            // Model-outer, element-inner loops (the JIT vectorizes them); sums still run over models in order.
+            java.util.Arrays.fill(mixed, 0, len, 0.0);
+            java.util.Arrays.fill(divisor, 0, len, 0.0);
+            if (signConsensus) {
+                java.util.Arrays.fill(mass, 0, len, 0.0);
+                for (int j = 0; j < k; j++) {
+                    double wj = w[j];
+                    float[] dj = d[j];
+                    for (int i = 0; i < len; i++) {
+                        mass[i] += wj * dj[i];
+                    }
+                }
+                for (int j = 0; j < k; j++) {
+                    double wj = w[j];
+                    float[] dj = d[j];
+                    for (int i = 0; i < len; i++) {
+                        double wd = wj * dj[i];
+                        // the elected sign is + when the summed mass is >= 0; zero deltas never agree
+                        boolean agrees = mass[i] >= 0 ? wd > 0 : wd < 0;
+                        mixed[i] += agrees ? wd : 0;
+                        divisor[i] += agrees ? wj : 0;
+                    }
+                }
+                for (int i = 0; i < len; i++) {
+                    if (divisor[i] == 0) {
+                        divisor[i] = 1;
+                    }
+                }
+            } else {
+                double sum = 0;
+                for (int j = 0; j < k; j++) {
+                    double wj = w[j];
+                    float[] dj = d[j];
+                    for (int i = 0; i < len; i++) {
+                        mixed[i] += wj * dj[i];
+                    }
+                    sum += wj;
+                }
+                java.util.Arrays.fill(divisor, 0, len, Math.abs(sum) < ZERO_WEIGHT_SUM ? 1 : sum);
+            }
             for (int i = 0; i < len; i++) {
-                double mixed = 0;
-                double divisor = 0;
-                if (signConsensus) {
-                    double mass = 0;
-                    for (int j = 0; j < k; j++) {
-                        mass += w[j] * d[j][i];
-                    }
-                    boolean positive = mass >= 0;
-                    for (int j = 0; j < k; j++) {
-                        double wd = w[j] * d[j][i];
-                        if (positive ? wd > 0 : wd < 0) {
-                            mixed += wd;
-                            divisor += w[j];
-                        }
-                    }
-                    if (divisor == 0) {
-                        divisor = 1;
-                    }
-                } else {
-                    for (int j = 0; j < k; j++) {
-                        mixed += w[j] * d[j][i];
-                        divisor += w[j];
-                    }
-                    if (Math.abs(divisor) < ZERO_WEIGHT_SUM) {
-                        divisor = 1;
-                    }
-                }
-                if (normalize) {
-                    mixed /= divisor;
-                }
-                mixed *= lambda;
+                double delta = (normalize ? mixed[i] / divisor[i] : mixed[i]) * lambda;
                 // Adding an exact zero keeps the base's bits (including -0.0), so λ = 0 returns the base exactly.
-                out[i] = mixed == 0 ? b[i] : (float) (b[i] + mixed);
+                out[i] = delta == 0 ? b[i] : (float) (b[i] + delta);
             }
             m.out().write(from, out, len);
         }

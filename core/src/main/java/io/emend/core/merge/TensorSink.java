@@ -23,27 +23,41 @@ public sealed interface TensorSink {
         return new Heap(values);
     }
 
-    record Stored(MemorySegment stored, DType dtype) implements TensorSink {
+    /** Stored little-endian elements; 16-bit results are narrowed into a scratch array and bulk-copied. */
+    final class Stored implements TensorSink {
         private static final ValueLayout.OfFloat F32_LE =
                 ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         private static final ValueLayout.OfShort U16_LE =
                 ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+        private final MemorySegment stored;
+        private final DType dtype;
+        private short[] scratch = new short[0];
+
+        Stored(MemorySegment stored, DType dtype) {
+            this.stored = stored;
+            this.dtype = dtype;
+        }
+
         @Override
         public void write(long from, float[] src, int len) {
-            switch (dtype) {
-                case F32 -> MemorySegment.copy(src, 0, stored, F32_LE, from * 4, len);
-                case F16 -> {
-                    for (int i = 0; i < len; i++) {
-                        stored.setAtIndex(U16_LE, from + i, HalfFloat.floatToF16(src[i]));
-                    }
+            if (dtype == DType.F32) {
+                MemorySegment.copy(src, 0, stored, F32_LE, from * 4, len);
+                return;
+            }
+            if (scratch.length < len) {
+                scratch = new short[len];
+            }
+            if (dtype == DType.F16) {
+                for (int i = 0; i < len; i++) {
+                    scratch[i] = HalfFloat.floatToF16(src[i]);
                 }
-                case BF16 -> {
-                    for (int i = 0; i < len; i++) {
-                        stored.setAtIndex(U16_LE, from + i, HalfFloat.floatToBf16(src[i]));
-                    }
+            } else {
+                for (int i = 0; i < len; i++) {
+                    scratch[i] = HalfFloat.floatToBf16(src[i]);
                 }
             }
+            MemorySegment.copy(scratch, 0, stored, U16_LE, from * 2, len);
         }
     }
 

@@ -41,11 +41,30 @@ public sealed interface TensorView {
         }
     }
 
-    record Stored(MemorySegment stored, DType dtype, String label) implements TensorView {
+    /**
+     * Stored little-endian elements. 16-bit elements are bulk-copied into a scratch array and widened there, a
+     * loop the JIT turns into vector conversions; the scratch makes a view unsafe to share between threads.
+     */
+    final class Stored implements TensorView {
         private static final ValueLayout.OfFloat F32_LE =
                 ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         private static final ValueLayout.OfShort U16_LE =
                 ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+        private final MemorySegment stored;
+        private final DType dtype;
+        private final String label;
+        private short[] scratch = new short[0];
+
+        Stored(MemorySegment stored, DType dtype, String label) {
+            this.stored = stored;
+            this.dtype = dtype;
+            this.label = label;
+        }
+
+        public DType dtype() {
+            return dtype;
+        }
 
         @Override
         public long elements() {
@@ -54,16 +73,20 @@ public sealed interface TensorView {
 
         @Override
         public void read(long from, float[] dst, int len) {
-            switch (dtype) {
-                case F32 -> MemorySegment.copy(stored, F32_LE, from * 4, dst, 0, len);
-                case F16 -> {
-                    for (int i = 0; i < len; i++) {
-                        dst[i] = HalfFloat.f16ToFloat(stored.getAtIndex(U16_LE, from + i));
-                    }
+            if (dtype == DType.F32) {
+                MemorySegment.copy(stored, F32_LE, from * 4, dst, 0, len);
+            } else {
+                if (scratch.length < len) {
+                    scratch = new short[len];
                 }
-                case BF16 -> {
+                MemorySegment.copy(stored, U16_LE, from * 2, scratch, 0, len);
+                if (dtype == DType.F16) {
                     for (int i = 0; i < len; i++) {
-                        dst[i] = HalfFloat.bf16ToFloat(stored.getAtIndex(U16_LE, from + i));
+                        dst[i] = HalfFloat.f16ToFloat(scratch[i]);
+                    }
+                } else {
+                    for (int i = 0; i < len; i++) {
+                        dst[i] = HalfFloat.bf16ToFloat(scratch[i]);
                     }
                 }
             }

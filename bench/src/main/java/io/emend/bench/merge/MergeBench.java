@@ -1,0 +1,260 @@
+package io.emend.bench.merge;
+
+import io.emend.core.format.safetensors.CheckpointWriter;
+import io.emend.core.merge.plan.MergeExecutor;
+import io.emend.core.merge.plan.MergePlan;
+import io.emend.core.merge.plan.MergeProgress;
+import io.emend.core.merge.plan.MergeResult;
+import io.emend.core.merge.recipe.RecipeParser;
+import io.emend.core.tensor.DType;
+import io.emend.core.tensor.TensorInfo;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+/**
+ * Merges random models larger than the JVM heap and reports throughput against this machine's file copy speed,
+ * measured in the same run, plus peak heap and resident memory during each merge.
+ *
+ * <p>Three Llama models of the TinyLlama-1.1B layer shape (hidden 2048, MLP 5632, 4 KV heads of 64, vocabulary
+ * 32000) with {@code --layers} layers (14 by default: about 1.5 GB each in F16) are written under a fresh temporary
+ * directory, merged with each method, and deleted. Run with a heap far below one model, e.g.
+ * {@code java -Xmx512m ... io.emend.bench.merge.MergeBench}. Arguments: {@code --layers N}, {@code --methods a,b},
+ * {@code --dir PARENT}.
+ */
+public final class MergeBench {
+
+    private static final int HIDDEN = 2048;
+    private static final int MLP = 5632;
+    private static final int KV = 256;
+    private static final int VOCAB = 32000;
+    private static final ValueLayout.OfShort U16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private MergeBench() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int layers = 14;
+        List<String> methods = List.of("linear", "task_arithmetic", "ties", "dare_linear");
+        Path parent = Path.of(System.getProperty("java.io.tmpdir"));
+        for (int i = 0; i < args.length; i += 2) {
+            switch (args[i]) {
+                case "--layers" -> layers = Integer.parseInt(args[i + 1]);
+                case "--methods" -> methods = List.of(args[i + 1].split(","));
+                case "--dir" -> parent = Path.of(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]
+                        + " (valid: --layers N, --methods a,b, --dir PARENT)");
+            }
+        }
+        Path dir = Files.createTempDirectory(parent, "emend-merge-bench-");
+        try {
+            run(dir, layers, methods);
+        } finally {
+            deleteRecursively(dir);
+        }
+    }
+
+    private static void run(Path dir, int layers, List<String> methods) throws Exception {
+        System.out.printf(Locale.ROOT, "max heap %d MB, %d cores, %d layers%n",
+                Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors(), layers);
+        long modelBytes = 0;
+        for (String name : List.of("base", "a", "b")) {
+            long t0 = System.nanoTime();
+            modelBytes = writeModel(dir.resolve(name), layers, name.hashCode());
+            System.out.printf(Locale.ROOT, "wrote %s: %.2f GB in %.1f s%n", name, modelBytes / 1e9, (System.nanoTime() - t0) / 1e9);
+        }
+        double copyMBs = copyThroughput(dir.resolve("base/model.safetensors"), dir.resolve("copy.safetensors"));
+        System.out.printf(Locale.ROOT, "file copy: %.0f MB/s (read rate of a %.2f GB file)%n", copyMBs, modelBytes / 1e9);
+        System.out.println();
+        System.out.println("| method | inputs | input GB | seconds | MB/s of input | vs copy | peak heap MB | peak RSS MB (anon) |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        for (String method : methods) {
+            Path recipe = dir.resolve(method + ".yml");
+            Files.writeString(recipe, recipe(method));
+            Path out = dir.resolve("out-" + method);
+            RssSampler rss = new RssSampler();
+            resetHeapPeaks();
+            MergeResult r;
+            Thread sampler = Thread.ofPlatform().daemon().start(rss);
+            try (MergePlan plan = MergePlan.create(RecipeParser.read(recipe), dir::resolve)) {
+                r = MergeExecutor.run(plan, out, MergeExecutor.Options.defaults(), MergeProgress.NONE);
+            } finally {
+                rss.stop();
+                sampler.join();
+            }
+            double seconds = r.elapsed().toNanos() / 1e9;
+            double mbs = r.inputBytes() / 1e6 / seconds;
+            System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.1f | %.0f | %.0f%% | %d | %d (%d) |%n", method,
+                    inputs(method), r.inputBytes() / 1e9, seconds, mbs, 100 * mbs / copyMBs,
+                    heapPeakBytes() >> 20, rss.peakRss >> 10, rss.peakAnon >> 10);
+            deleteRecursively(out);
+        }
+    }
+
+    /** Models read by a method's recipe below: slerp reads two, the others three. */
+    private static int inputs(String method) {
+        return method.equals("slerp") ? 2 : 3;
+    }
+
+    private static String recipe(String method) {
+        return switch (method) {
+            case "linear" -> "merge_method: linear\nmodels: [{model: base}, {model: a}, {model: b}]\n";
+            case "slerp" -> "merge_method: slerp\nbase_model: base\nparameters: {t: 0.3}\nmodels: [{model: base}, {model: a}]\n";
+            case "task_arithmetic" -> "merge_method: task_arithmetic\nbase_model: base\nparameters: {weight: 0.5}\n"
+                    + "models: [{model: base}, {model: a}, {model: b}]\n";
+            default -> "merge_method: " + method + "\nbase_model: base\nparameters: {weight: 0.5, density: 0.5}\n"
+                    + "models: [{model: base}, {model: a}, {model: b}]\n";
+        };
+    }
+
+    /** Writes a random F16 model; tensors are filled off-heap, so the heap stays small while writing. */
+    private static long writeModel(Path dir, int layers, long seed) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.json"), """
+                {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": %d,
+                 "num_hidden_layers": %d, "num_attention_heads": 32, "num_key_value_heads": 4,
+                 "intermediate_size": %d, "vocab_size": %d, "torch_dtype": "float16"}
+                """.formatted(HIDDEN, layers, MLP, VOCAB));
+        List<TensorInfo> tensors = new ArrayList<>();
+        tensors.add(new TensorInfo("model.embed_tokens.weight", DType.F16, new long[] {VOCAB, HIDDEN}));
+        for (int l = 0; l < layers; l++) {
+            String p = "model.layers." + l + ".";
+            tensors.add(new TensorInfo(p + "input_layernorm.weight", DType.F16, new long[] {HIDDEN}));
+            tensors.add(new TensorInfo(p + "self_attn.q_proj.weight", DType.F16, new long[] {HIDDEN, HIDDEN}));
+            tensors.add(new TensorInfo(p + "self_attn.k_proj.weight", DType.F16, new long[] {KV, HIDDEN}));
+            tensors.add(new TensorInfo(p + "self_attn.v_proj.weight", DType.F16, new long[] {KV, HIDDEN}));
+            tensors.add(new TensorInfo(p + "self_attn.o_proj.weight", DType.F16, new long[] {HIDDEN, HIDDEN}));
+            tensors.add(new TensorInfo(p + "post_attention_layernorm.weight", DType.F16, new long[] {HIDDEN}));
+            tensors.add(new TensorInfo(p + "mlp.gate_proj.weight", DType.F16, new long[] {MLP, HIDDEN}));
+            tensors.add(new TensorInfo(p + "mlp.up_proj.weight", DType.F16, new long[] {MLP, HIDDEN}));
+            tensors.add(new TensorInfo(p + "mlp.down_proj.weight", DType.F16, new long[] {HIDDEN, MLP}));
+        }
+        tensors.add(new TensorInfo("model.norm.weight", DType.F16, new long[] {HIDDEN}));
+        tensors.add(new TensorInfo("lm_head.weight", DType.F16, new long[] {VOCAB, HIDDEN}));
+        SplittableRandom random = new SplittableRandom(seed);
+        long total = 0;
+        try (CheckpointWriter w = CheckpointWriter.create(dir, tensors, Map.of("format", "pt"), 5_000_000_000L)) {
+            for (TensorInfo t : tensors) {
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment s = arena.allocate(t.byteSize(), 8);
+                    for (long i = 0; i < t.elements(); i++) {
+                        // roughly N(0, 0.02): a sum of uniforms is enough for speed measurements
+                        float v = (float) ((random.nextDouble() + random.nextDouble() - 1) * 0.035);
+                        s.setAtIndex(U16_LE, i, Float.floatToFloat16(v));
+                    }
+                    w.write(t.name(), s);
+                }
+                total += t.byteSize();
+            }
+            w.commit();
+        }
+        return total;
+    }
+
+    /** Copies a file with the kernel's copy path (no heap), returning MB/s of bytes read. */
+    private static double copyThroughput(Path from, Path to) throws IOException {
+        long t0 = System.nanoTime();
+        long size;
+        try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(to, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            size = in.size();
+            long pos = 0;
+            while (pos < size) {
+                pos += in.transferTo(pos, size - pos, out);
+            }
+            out.force(true);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        Files.delete(to);
+        return size / 1e6 / seconds;
+    }
+
+    private static void resetHeapPeaks() {
+        System.gc();
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                pool.resetPeakUsage();
+            }
+        }
+    }
+
+    private static long heapPeakBytes() {
+        long sum = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                sum += pool.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
+    }
+
+    /** Samples VmRSS and RssAnon (kB) from /proc/self/status every 20 ms. */
+    private static final class RssSampler implements Runnable {
+        volatile boolean running = true;
+        long peakRss;
+        long peakAnon;
+
+        void stop() {
+            running = false;
+        }
+
+        @Override
+        public void run() {
+            while (running) {
+                sample();
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+            sample();
+        }
+
+        private void sample() {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                    if (line.startsWith("VmRSS:")) {
+                        peakRss = Math.max(peakRss, kb(line));
+                    } else if (line.startsWith("RssAnon:")) {
+                        peakAnon = Math.max(peakAnon, kb(line));
+                    }
+                }
+            } catch (IOException e) {
+                running = false;
+            }
+        }
+
+        private static long kb(String line) {
+            return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

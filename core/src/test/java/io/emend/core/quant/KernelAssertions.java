@@ -1,0 +1,101 @@
+package io.emend.core.quant;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Checks shared by the per-format kernel tests: every vector kernel against its scalar twin. */
+final class KernelAssertions {
+
+    /** The widths every kernel is run at, whatever the host prefers (wider ones are emulated, still exact). */
+    static final List<VectorSpecies<Float>> WIDTHS = List.of(FloatVector.SPECIES_128, FloatVector.SPECIES_256,
+            FloatVector.SPECIES_512);
+
+    private KernelAssertions() {
+    }
+
+    static float[] gaussian(Random random, int n, double scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) (random.nextGaussian() * scale);
+        }
+        return v;
+    }
+
+    /**
+     * Float32 summation in any order is within {@code n·u·Σ|w·x|} of the exact sum (u = 2^-24, Higham's bound for
+     * recursive and pairwise summation alike); scalar and vector each carry that error, and Q8_0/Q4_0 add one rounding
+     * for the scale, so {@code 2(n+2)·u·Σ|w·x|} bounds their difference. A real kernel bug (a lane dropped, a nibble
+     * swapped) changes the result by a whole term, far above it.
+     */
+    static double tolerance(WeightTensor t, int row, float[] x, int xOffset) {
+        float[] w = new float[t.cols()];
+        t.readRow(row, w, 0);
+        double abs = 0;
+        for (int i = 0; i < w.length; i++) {
+            abs += Math.abs((double) w[i] * x[xOffset + i]);
+        }
+        return 2.0 * (t.cols() + 2) * 0x1p-24 * abs + Float.MIN_NORMAL;
+    }
+
+    /** The dot in double from the dequantized row: the meaning both kernels must approximate. */
+    static double exactDot(WeightTensor t, int row, float[] x, int xOffset) {
+        float[] w = new float[t.cols()];
+        t.readRow(row, w, 0);
+        double s = 0;
+        for (int i = 0; i < w.length; i++) {
+            s += (double) w[i] * x[xOffset + i];
+        }
+        return s;
+    }
+
+    /** dot, dot4, matVec and matMul: vector at every width against scalar, and both against the exact dot. */
+    static void assertKernelsAgree(WeightTensor t, Random random) {
+        int xOffset = 3; // activations deliberately not at the array start
+        float[][] xs = new float[5][];
+        for (int b = 0; b < xs.length; b++) {
+            xs[b] = gaussian(random, t.cols() + xOffset, 1.0);
+        }
+        for (int row = 0; row < t.rows(); row++) {
+            for (float[] x : xs) {
+                double tol = tolerance(t, row, x, xOffset);
+                double exact = exactDot(t, row, x, xOffset);
+                float scalar = t.dotScalar(row, x, xOffset);
+                assertEquals(exact, scalar, tol, "scalar dot, row " + row);
+                for (VectorSpecies<Float> s : WIDTHS) {
+                    assertEquals(scalar, t.dotVector(s, row, x, xOffset), tol, s + " dot, row " + row);
+                }
+            }
+            float[] four = new float[4];
+            for (VectorSpecies<Float> s : WIDTHS) {
+                t.dot4Vector(s, row, xs[0], xs[1], xs[2], xs[3], xOffset, four);
+                for (int b = 0; b < 4; b++) {
+                    assertEquals(t.dotScalar(row, xs[b], xOffset), four[b], tolerance(t, row, xs[b], xOffset),
+                            s + " dot4 lane " + b + ", row " + row);
+                }
+            }
+        }
+        float[] out = new float[t.rows() + 2];
+        t.matVec(xs[0], xOffset, out, 2, 0, t.rows());
+        for (int row = 0; row < t.rows(); row++) {
+            assertEquals(t.dotScalar(row, xs[0], xOffset), out[2 + row], tolerance(t, row, xs[0], xOffset), "matVec row " + row);
+        }
+        float[][] batch = new float[5][];
+        float[][] outs = new float[5][t.rows()];
+        for (int b = 0; b < 5; b++) {
+            batch[b] = java.util.Arrays.copyOfRange(xs[b], xOffset, xOffset + t.cols());
+        }
+        t.matMul(batch, 5, outs, 0, 0, t.rows());
+        for (int b = 0; b < 5; b++) {
+            for (int row = 0; row < t.rows(); row++) {
+                assertEquals(t.dotScalar(row, batch[b], 0), outs[b][row], tolerance(t, row, batch[b], 0),
+                        "matMul activation " + b + " row " + row);
+            }
+        }
+        assertTrue(Float.isFinite(out[2]));
+    }
+}

@@ -1,0 +1,35 @@
+package io.emend.serving.health;
+
+import io.emend.serving.model.ModelCatalog;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.health.HealthCheck;
+import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
+import org.eclipse.microprofile.health.Readiness;
+
+/** {@code /q/health/ready}: down until the default model is loaded; lists every served reference and its version. */
+@Readiness
+@ApplicationScoped
+public class ModelReadiness implements HealthCheck {
+
+    private final DefaultModelLoader loader;
+    private final ModelCatalog models;
+
+    ModelReadiness(DefaultModelLoader loader, ModelCatalog models) {
+        this.loader = loader;
+        this.models = models;
+    }
+
+    @Override
+    public HealthCheckResponse call() {
+        HealthCheckResponseBuilder b = HealthCheckResponse.named("models");
+        switch (loader.state()) {
+            case DefaultModelLoader.State.None n -> b.up();
+            case DefaultModelLoader.State.Loaded l -> b.up().withData("default", l.ref());
+            case DefaultModelLoader.State.Loading l -> b.down().withData("default", l.ref()).withData("loading", true);
+            case DefaultModelLoader.State.Failed f -> b.down().withData("default", f.ref()).withData("error", f.reason());
+        }
+        models.served().forEach(e -> b.withData(e.getKey(), e.getValue().version().toString()));
+        return b.build();
+    }
+}

@@ -1,0 +1,76 @@
+package io.emend.serving;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.emend.core.generate.Sampler;
+import io.emend.core.infer.Adapter;
+import io.emend.core.infer.LlamaDecoder;
+import io.emend.core.infer.QuantRule;
+import io.emend.core.infer.Sequence;
+import io.emend.core.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Optional;
+
+/** The shared fixtures, and the engine's own greedy generation that the service's answers are compared with. */
+public final class Fixtures {
+
+    private Fixtures() {
+    }
+
+    public static Path stories() {
+        return Path.of(System.getProperty("emend.fixtures", "../../../shared/fixtures")).resolve("stories260k");
+    }
+
+    public static JsonNode goldenGenerate() {
+        try {
+            return new ObjectMapper().readTree(Files.readString(stories().resolve("golden_generate.json")));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Greedy text straight from the engine (F32, no batching, no service): prefill, then argmax until EOS or max. */
+    public static String greedy(Path dir, int[] prompt, int maxTokens, Adapter adapter) {
+        try (LlamaDecoder decoder = LlamaDecoder.load(dir, Optional.empty(), QuantRule.parse("f32"), 1);
+             Tokenizer tokenizer = Tokenizer.load(dir)) {
+            Sequence seq = decoder.newSequence(adapter);
+            float[] logits = decoder.prefill(seq, prompt, 64);
+            int[] out = new int[maxTokens];
+            int n = 0;
+            while (n < maxTokens && prompt.length + n < decoder.config().maxPositions()) {
+                int next = Sampler.argmax(logits);
+                if (next == tokenizer.eosId()) {
+                    break;
+                }
+                out[n++] = next;
+                if (n == maxTokens) {
+                    break;
+                }
+                logits = decoder.step(java.util.List.of(LlamaDecoder.Chunk.next(seq, next))).getFirst()[0];
+            }
+            // the reply as it continues the prompt's text (a first token's leading space is kept)
+            int[] all = Arrays.copyOf(prompt, prompt.length + n);
+            System.arraycopy(out, 0, all, prompt.length, n);
+            String whole = tokenizer.decode(all);
+            String head = tokenizer.decode(prompt);
+            if (!whole.startsWith(head)) {
+                throw new AssertionError("the prompt's text changed when the reply was appended: " + whole);
+            }
+            return whole.substring(head.length());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static int[] encode(Path dir, String text) {
+        try (Tokenizer tokenizer = Tokenizer.load(dir)) {
+            return tokenizer.encode(text, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
