@@ -41,6 +41,7 @@ import picocli.CommandLine.Command;
                 io.emend.cli.offline.PerplexityCommand.class,
                 io.emend.cli.offline.TokenizeCommand.class,
                 io.emend.cli.finetune.FinetuneCommand.class,
+                io.emend.cli.edit.EditCommand.class,
         })
 public final class Emend implements Runnable {
 

@@ -21,7 +21,10 @@ import java.util.Optional;
  *   <tr><th></th><th>Llama family</th><th>GPT-2</th></tr>
  *   <tr><td>ROME layer</td><td>0.16·L (Llama-2-7B: 5 of 32)</td><td>0.35·L (GPT-2 XL: 17 of 48)</td></tr>
  *   <tr><td>MEMIT / AlphaEdit layers</td><td>0.125·L … 0.25·L (4–8 of 32)</td><td>0.27·L … 0.35·L (13–17 of 48)</td></tr>
- *   <tr><td>λ (MEMIT)</td><td>15000</td><td>20000</td></tr>
+ *   <tr><td>λ (MEMIT), per key dimension d</td><td>1.0·d (GPT-J 15000 at d = 16384, Llama-2-7B 15000 at 11008)</td>
+ *       <td>3.0·d (GPT-2 XL: 20000 at 6400)</td></tr>
+ *   <tr><td>λ when d &lt; 1024</td><td colspan="2">0.1·d (tuned on stories260k, d = 172: at 1.0·d a single edit
+ *       writes only d/(λ+d) ≈ half its residual per layer, too little to flip any fact of that model)</td></tr>
  *   <tr><td>clamp ‖δ‖/‖v₀‖</td><td colspan="2">ROME 4, MEMIT/AlphaEdit 0.75</td></tr>
  *   <tr><td>KL weight, lr, steps</td><td colspan="2">0.0625, 0.5, ROME 20 / MEMIT 25</td></tr>
  *   <tr><td>weight decay</td><td>1e-3</td><td>0.5</td></tr>
@@ -77,7 +80,7 @@ public final class EditDefaults {
             }
         }
         TargetOptions target = target(method, config);
-        double lambda = config instanceof LlamaConfig ? 15000 : 20000;
+        double lambda = covarianceWeight(config);
         return switch (method) {
             case ROME -> {
                 if (chosen.size() != 1) {
@@ -89,6 +92,16 @@ public final class EditDefaults {
             case ALPHAEDIT -> new AlphaEditor(new AlphaEditParams(new MemitParams(chosen, lambda, target), 0.05, 1e-2,
                     100));
         };
+    }
+
+    /** MEMIT's λ for a model: a multiple of the key dimension (see the table). */
+    public static double covarianceWeight(ModelConfig config) {
+        int keyDim = switch (config) {
+            case LlamaConfig c -> c.intermediateSize();
+            case Gpt2Config c -> c.intermediateSize();
+        };
+        double perDimension = keyDim < 1024 ? 0.1 : config instanceof Gpt2Config ? 3.0 : 1.0;
+        return perDimension * keyDim;
     }
 
     private static int clamp(int layer, int depth) {
