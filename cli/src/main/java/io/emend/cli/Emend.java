@@ -40,6 +40,7 @@ import picocli.CommandLine.Command;
                 io.emend.cli.offline.GenerateCommand.class,
                 io.emend.cli.offline.PerplexityCommand.class,
                 io.emend.cli.offline.TokenizeCommand.class,
+                io.emend.cli.finetune.FinetuneCommand.class,
                 io.emend.cli.serve.ServeCommand.class,
         })
 public final class Emend implements Runnable {

@@ -2,7 +2,6 @@ package io.emend.cli.offline;
 
 import io.emend.core.generate.Generator;
 import io.emend.core.generate.SamplingParams;
-import io.emend.core.graph.ForwardOptions;
 import io.emend.core.graph.Transformer;
 import io.emend.core.tokenizer.Tokenizer;
 import picocli.CommandLine;
@@ -61,7 +60,8 @@ public final class GenerateCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (Transformer m = model.transformer(Optional.empty()); Tokenizer tokenizer = model.tokenizer()) {
+        try (Transformer m = model.transformer(Optional.empty()); Tokenizer tokenizer = model.tokenizer();
+             ai.djl.ndarray.NDManager scope = ai.djl.ndarray.NDManager.newBaseManager()) {
             int[] ids = tokenizer.encode(prompt, true);
             if (ids.length == 0) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
@@ -72,7 +72,7 @@ public final class GenerateCommand implements Callable<Integer> {
                         + " tokens, the model's context is " + m.config().maxPositions());
             }
             new Generator(m, tokenizer).generate(ids, params,
-                    ForwardOptions.defaults(), (id, text) -> {
+                    model.options(scope, m), (id, text) -> {
                         if (!text.isEmpty()) {
                             out.print(text);
                             out.flush();

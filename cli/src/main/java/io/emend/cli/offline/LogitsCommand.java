@@ -47,7 +47,7 @@ public final class LogitsCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--tokens has " + ids.length
                         + " ids, the model's context is " + m.config().maxPositions());
             }
-            float[] flat = m.logits(scope, TokenBatch.of(ids)).toFloatArray();
+            float[] flat = m.forward(scope, TokenBatch.of(ids), model.options(scope, m)).logits().toFloatArray();
             int vocab = m.config().vocabSize();
             ObjectMapper json = new ObjectMapper();
             ObjectNode out = json.createObjectNode();

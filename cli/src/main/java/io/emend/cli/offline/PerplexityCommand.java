@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.emend.core.eval.Perplexity;
 import io.emend.core.eval.PerplexityResult;
-import io.emend.core.graph.ForwardOptions;
 import io.emend.core.graph.Transformer;
 import io.emend.core.tokenizer.Tokenizer;
 import picocli.CommandLine;
@@ -60,7 +59,8 @@ public final class PerplexityCommand implements Callable<Integer> {
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException(text + ": not valid UTF-8 text");
         }
-        try (Transformer m = model.transformer(Optional.empty()); Tokenizer tokenizer = model.tokenizer()) {
+        try (Transformer m = model.transformer(Optional.empty()); Tokenizer tokenizer = model.tokenizer();
+             ai.djl.ndarray.NDManager scope = ai.djl.ndarray.NDManager.newBaseManager()) {
             int w = window == null ? m.config().maxPositions() : window;
             int s = stride == null ? Math.max(1, w / 2) : stride;
             if (w < 2 || w > m.config().maxPositions()) {
@@ -71,7 +71,7 @@ public final class PerplexityCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--stride must be in [1, " + (w - 1)
                         + "], got " + s);
             }
-            PerplexityResult r = Perplexity.of(m, tokenizer, content, w, s, ForwardOptions.defaults());
+            PerplexityResult r = Perplexity.of(m, tokenizer, content, w, s, model.options(scope, m));
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 ObjectNode node = new ObjectMapper().createObjectNode();

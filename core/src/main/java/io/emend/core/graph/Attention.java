@@ -35,7 +35,7 @@ public final class Attention {
             throw new IllegalArgumentException("query heads " + heads + " not a multiple of KV heads " + kvHeads);
         }
         long group = heads / kvHeads;
-        NDArray grouped = q.mul(1.0 / Math.sqrt(headDim)).reshape(batch, kvHeads, group * queries, headDim);
+        NDArray grouped = q.mul(Constant.of(q, 1.0 / Math.sqrt(headDim))).reshape(batch, kvHeads, group * queries, headDim);
         NDArray scores = grouped.matMul(keysT).reshape(batch, heads, queries, keys).add(mask);
         NDArray probs = scores.softmax(-1).reshape(batch, kvHeads, group * queries, keys);
         return probs.matMul(values).reshape(batch, heads, queries, headDim);

@@ -111,7 +111,7 @@ final class ForwardPass implements AutoCloseable {
         }
         for (WeightDelta delta : options.deltas().getOrDefault(weightName, List.of())) {
             y = switch (delta) {
-                case WeightDelta.LowRank l -> y.add(x.matMul(l.a()).matMul(l.b()).mul(l.scale()));
+                case WeightDelta.LowRank l -> y.add(x.matMul(l.a()).matMul(l.b()).mul(Constant.of(x, l.scale())));
                 case WeightDelta.Dense d -> y.add(x.matMul(d.d()));
             };
         }

@@ -15,8 +15,8 @@ public final class Gelu {
     }
 
     public static NDArray tanhApproximation(NDArray x) {
-        NDArray inner = x.add(x.pow(3).mul(CUBIC)).mul(SQRT_2_OVER_PI);
-        return x.mul(inner.tanh().add(1)).mul(0.5);
+        NDArray inner = x.add(x.pow(Constant.of(x, 3)).mul(Constant.of(x, CUBIC))).mul(Constant.of(x, SQRT_2_OVER_PI));
+        return x.mul(inner.tanh().add(1)).mul(Constant.of(x, 0.5));
     }
 
     /** The definition for one value. */

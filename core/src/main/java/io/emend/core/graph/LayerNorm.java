@@ -20,7 +20,7 @@ public final class LayerNorm {
     public static NDArray apply(NDArray x, NDArray weight, NDArray bias, double eps) {
         NDArray centered = x.sub(x.mean(new int[] {-1}, true));
         NDArray variance = centered.square().mean(new int[] {-1}, true);
-        return centered.mul(variance.add(eps).sqrt().pow(-1)).mul(weight).add(bias);
+        return centered.mul(variance.add(eps).sqrt().pow(Constant.of(x, -1))).mul(weight).add(bias);
     }
 
     /** The definition as plain loops over one row. */

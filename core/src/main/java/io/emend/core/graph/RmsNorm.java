@@ -18,7 +18,7 @@ public final class RmsNorm {
      */
     public static NDArray apply(NDArray x, NDArray weight, double eps) {
         NDArray meanSquare = x.square().mean(new int[] {-1}, true);
-        NDArray inverseRms = meanSquare.add(eps).sqrt().pow(-1);
+        NDArray inverseRms = meanSquare.add(eps).sqrt().pow(Constant.of(x, -1));
         return x.mul(inverseRms).mul(weight);
     }
 

@@ -139,28 +139,46 @@ public final class Q8_0Tensor implements WeightTensor {
         int lanes = species.length();
         int perLoad = bytes.length();
         int parts = perLoad / lanes;
-        FloatVector acc = FloatVector.zero(species);
-        for (int b = 0; b < blocksPerRow; b++) {
+        // Two blocks per iteration, each into its own accumulator: the per-block scale FMA is the only dependency
+        // carried from block to block, and two chains of it keep the FMA units busy.
+        FloatVector acc0 = FloatVector.zero(species);
+        FloatVector acc1 = FloatVector.zero(species);
+        int b = 0;
+        for (; b + 1 < blocksPerRow; b += 2) {
             long at = blockOffset(row, b);
             int xb = xOffset + b * WeightFormat.BLOCK;
-            // Two partial sums per block keep consecutive FMAs independent.
-            FloatVector even = FloatVector.zero(species);
-            FloatVector odd = FloatVector.zero(species);
-            for (int j = 0; j < WeightFormat.BLOCK; j += perLoad) {
-                ByteVector q = ByteVector.fromMemorySegment(bytes, data, at + SCALE_BYTES + j, ByteOrder.LITTLE_ENDIAN);
-                for (int p = 0; p < parts; p++) {
-                    FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, species, p);
-                    FloatVector xv = FloatVector.fromArray(species, x, xb + j + p * lanes);
-                    if (((j / lanes + p) & 1) == 0) {
-                        even = w.fma(xv, even);
-                    } else {
-                        odd = w.fma(xv, odd);
-                    }
+            acc0 = blockVector(species, bytes, parts, at, x, xb).fma(FloatVector.broadcast(species, scale(at)), acc0);
+            long next = at + BLOCK_BYTES;
+            acc1 = blockVector(species, bytes, parts, next, x, xb + WeightFormat.BLOCK)
+                    .fma(FloatVector.broadcast(species, scale(next)), acc1);
+        }
+        if (b < blocksPerRow) {
+            long at = blockOffset(row, b);
+            acc0 = blockVector(species, bytes, parts, at, x, xOffset + b * WeightFormat.BLOCK)
+                    .fma(FloatVector.broadcast(species, scale(at)), acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Unscaled dot of one block's 32 quants with {@code x[xb..xb+32)}, as lane-wise partial sums. */
+    private FloatVector blockVector(VectorSpecies<Float> species, VectorSpecies<Byte> bytes, int parts, long at,
+                                    float[] x, int xb) {
+        int lanes = species.length();
+        FloatVector even = FloatVector.zero(species);
+        FloatVector odd = FloatVector.zero(species);
+        for (int j = 0; j < WeightFormat.BLOCK; j += bytes.length()) {
+            ByteVector q = ByteVector.fromMemorySegment(bytes, data, at + SCALE_BYTES + j, ByteOrder.LITTLE_ENDIAN);
+            for (int p = 0; p < parts; p++) {
+                FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, species, p);
+                FloatVector xv = FloatVector.fromArray(species, x, xb + j + p * lanes);
+                if (((j / lanes + p) & 1) == 0) {
+                    even = w.fma(xv, even);
+                } else {
+                    odd = w.fma(xv, odd);
                 }
             }
-            acc = even.add(odd).fma(FloatVector.broadcast(species, scale(at)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return even.add(odd);
     }
 
     @Override

@@ -31,6 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TransformerTest {
 
     private static final double TOL = 1e-4;
+    /** The same computation run twice: equal up to a BLAS library choosing another summation order (~1e-7). */
+    private static final double SAME = 1e-6;
     private static NDManager scope;
 
     @BeforeAll
@@ -183,7 +185,7 @@ class TransformerTest {
                 assertRowClose(viaWeights, viaDense, TOL, name + " dense delta vs edited weights");
             }
             float[] unchanged = m.logits(s, TokenBatch.of(ids)).toFloatArray();
-            assertRowClose(plain, unchanged, 0, name + " the stored weight is untouched");
+            assertRowClose(plain, unchanged, SAME, name + " the stored weight is untouched");
         }
     }
 
@@ -212,7 +214,7 @@ class TransformerTest {
             float[] plain = r.logits().toFloatArray();
             float[] identity = m.forward(s, TokenBatch.of(ids), ForwardOptions.defaults()
                     .withIntervention((p, v) -> v)).logits().toFloatArray();
-            assertRowClose(plain, identity, 0, name + " identity intervention");
+            assertRowClose(plain, identity, SAME, name + " identity intervention");
             NDArray shift = s.create(gaussian(new SplittableRandom(3), c.hiddenSize(), 0.5));
             float[] shifted = m.forward(s, TokenBatch.of(ids), ForwardOptions.defaults().withIntervention(
                     (p, v) -> p.equals(Probe.mlpDownOutput(0)) ? v.add(shift) : v)).logits().toFloatArray();
@@ -234,7 +236,7 @@ class TransformerTest {
             float[][] a = logits(with, ids);
             float[][] b = logits(without, ids);
             for (int t = 0; t < ids.length; t++) {
-                assertRowClose(a[t], b[t], 0, "position " + t);
+                assertRowClose(a[t], b[t], SAME, "position " + t);
             }
             assertTrue(with.parameterNames().contains("transformer.h.1.mlp.c_proj.weight"));
             assertEquals(with.parameter("h.0.ln_1.weight").getShape(), new Shape(32));

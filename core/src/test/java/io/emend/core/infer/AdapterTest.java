@@ -125,7 +125,10 @@ class AdapterTest {
             Sequence s = decoder.newSequence();
             decoder.attach(s, adapter);
             decoder.attach(s, null);
-            assertEquals(0, Golden.maxAbsDiff(new float[][] {base}, new float[][] {run(decoder, s)}), 0.0);
+            // Detached means the base model again. Not bit for bit: the Vector API's interpreted fallback sums lanes in
+            // another order than the compiled kernel, so a run before and after JIT compilation differ by float32
+            // rounding (a few 1e-6 here).
+            assertEquals(0, Golden.maxAbsDiff(new float[][] {base}, new float[][] {run(decoder, s)}), 1e-4);
             Sequence t = decoder.newSequence();
             decoder.prefill(t, PROMPT, 8);
             decoder.attach(t, adapter);

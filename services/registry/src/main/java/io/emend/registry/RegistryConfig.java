@@ -4,6 +4,8 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 /** Everything the registry reads from configuration under {@code emend.registry}. The README lists the same keys. */
 @ConfigMapping(prefix = "emend.registry")
@@ -22,7 +24,7 @@ public interface RegistryConfig {
     ImportConfig imports();
 
     interface ObjectStoreConfig {
-        /** {@code emend.registry.object-store.kind}: {@code filesystem}; default {@code filesystem}. */
+        /** {@code emend.registry.object-store.kind}: {@code filesystem} or {@code s3}; default {@code filesystem}. */
         @WithDefault("filesystem")
         Kind kind();
 
@@ -30,7 +32,32 @@ public interface RegistryConfig {
         @WithDefault(".emend/objects")
         Path root();
 
-        enum Kind { FILESYSTEM }
+        /** S3 settings, used when the kind is {@code s3}. */
+        S3Config s3();
+
+        enum Kind { FILESYSTEM, S3 }
+    }
+
+    interface S3Config {
+        /**
+         * {@code emend.registry.object-store.s3.endpoint}: URL of an S3-compatible server (MinIO, S3Proxy), which is
+         * then addressed path-style with the static keys below; default: none, AWS S3 itself.
+         */
+        Optional<java.net.URI> endpoint();
+
+        /** {@code emend.registry.object-store.s3.bucket}: the bucket; default {@code emend}. */
+        @WithDefault("emend")
+        String bucket();
+
+        /** {@code emend.registry.object-store.s3.region}: the AWS region (AWS only); default {@code us-east-1}. */
+        @WithDefault("us-east-1")
+        String region();
+
+        /** {@code emend.registry.object-store.s3.access-key}: access key id for an endpoint; no default. */
+        Optional<String> accessKey();
+
+        /** {@code emend.registry.object-store.s3.secret-key}: secret key for an endpoint; no default. */
+        Optional<String> secretKey();
     }
 
     interface RelayConfig {
@@ -66,8 +93,10 @@ public interface RegistryConfig {
     }
 
     interface ImportConfig {
-        /** {@code emend.registry.imports.max-header}: largest safetensors JSON header accepted, bytes; default 100 MiB. */
-        @WithDefault("104857600")
-        long maxHeader();
+        /**
+         * {@code emend.registry.imports.local-roots}: directories under which {@code {"path": ...}} imports may read
+         * (comma-separated); default: none set, any directory the registry process can read.
+         */
+        Optional<List<Path>> localRoots();
     }
 }

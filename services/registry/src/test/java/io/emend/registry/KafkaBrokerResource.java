@@ -61,7 +61,8 @@ public class KafkaBrokerResource implements QuarkusTestResourceLifecycleManager 
         }
     }
 
-    private static void createTopics(String bootstrap) {
+    /** Creates the registry's topics, three partitions each. */
+    static void createTopics(String bootstrap) {
         Properties settings = new Properties();
         settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (Admin admin = Admin.create(settings)) {

@@ -83,7 +83,7 @@ public class OutboxRelay {
                 if (published == 0) {
                     Thread.sleep(config.pollInterval());
                 }
-            } catch (InterruptedException e) {
+            } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
                 Thread.currentThread().interrupt();
                 break;
             } catch (RuntimeException | ExecutionException | TimeoutException e) {
@@ -182,7 +182,11 @@ public class OutboxRelay {
     /** A failed producer is dropped: the next attempt starts clean, resending from the first unacknowledged row. */
     private void closeProducer() {
         if (producer != null) {
-            producer.close(Duration.ZERO);
+            try {
+                producer.close(Duration.ZERO);
+            } catch (org.apache.kafka.common.errors.InterruptException stopping) {
+                Thread.currentThread().interrupt();
+            }
             producer = null;
         }
     }

@@ -76,6 +76,13 @@ public class VersionResource {
     public record VersionResponse(UUID id, String model, int number, VersionState state, Operation operation,
             JsonNode recipe, JsonNode metrics, List<ParentResponse> parents, List<ManifestEntryResponse> manifest,
             Instant createdAt, String reason) {
+
+        public static VersionResponse of(Version version, ObjectMapper json) {
+            return new VersionResponse(version.id(), version.model(), version.number(), version.state(),
+                    version.operation(), tree(json, version.recipe()), tree(json, version.metrics()),
+                    version.parents().stream().map(p -> new ParentResponse(p.model(), p.number(), p.role())).toList(),
+                    ManifestEntryResponse.of(version.manifest()), version.createdAt(), version.reason());
+        }
     }
 
     public record VersionList(List<VersionResponse> items) {
@@ -182,14 +189,11 @@ public class VersionResource {
         return new NodeRef(version.model(), version.number());
     }
 
-    VersionResponse response(Version version) {
-        return new VersionResponse(version.id(), version.model(), version.number(), version.state(),
-                version.operation(), tree(version.recipe()), tree(version.metrics()),
-                version.parents().stream().map(p -> new ParentResponse(p.model(), p.number(), p.role())).toList(),
-                ManifestEntryResponse.of(version.manifest()), version.createdAt(), version.reason());
+    private VersionResponse response(Version version) {
+        return VersionResponse.of(version, json);
     }
 
-    private JsonNode tree(String text) {
+    private static JsonNode tree(ObjectMapper json, String text) {
         try {
             return json.readTree(text);
         } catch (JsonProcessingException e) {

@@ -1,0 +1,108 @@
+package io.emend.core.edit.alphaedit;
+
+import io.emend.core.edit.KeyStatistics;
+import io.emend.core.edit.Matrix;
+import io.emend.core.edit.memit.UpdateRule;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * AlphaEdit's rule: with P the projector onto the null space of the preserved keys' second moment C (its eigenvectors
+ * of small eigenvalue) and {@code K_p K_pᵀ} the keys written by earlier batches,
+ * {@code V = (P (K Kᵀ + K_p K_pᵀ) P + αI)⁻¹ P K}. Since V = P V (the solution lies in P's range), {@code ΔW k ≈ 0} for
+ * every preserved key k (P k ≈ 0), which is the point: edits cannot disturb what the statistics saw. The paper writes
+ * the system as {@code P(KKᵀ + K_pK_pᵀ) + αI}; on P's range it equals the symmetric form used here, which Cholesky
+ * solves.
+ *
+ * <p>The written keys accumulate in this object across batches (and across calls, when the caller keeps it).
+ */
+public final class NullSpaceProjection implements UpdateRule {
+
+    private final KeyStatistics stats;
+    private final double energy;
+    private final double regularization;
+    private final Map<Integer, Matrix> projectors = new HashMap<>();
+    private final Map<Integer, Matrix> written;
+
+    /**
+     * @param written layer to {@code K_p K_pᵀ} of earlier batches; updated in place
+     */
+    public NullSpaceProjection(KeyStatistics stats, double energy, double regularization,
+                               Map<Integer, Matrix> written) {
+        this.stats = stats;
+        this.energy = energy;
+        this.regularization = regularization;
+        this.written = written;
+    }
+
+    /**
+     * P for a layer: the sum of {@code u uᵀ} over C's unit eigenvectors u of smallest eigenvalue, as many as keep the
+     * eigenvalues' sum within {@code energy · trace(C)}. Then {@code E‖P k‖² = Σ λ ≤ energy · E‖k‖²} for keys k of the
+     * statistics' corpus: the bound on how much an edit can move what the model does on ordinary text.
+     *
+     * @throws IllegalArgumentException when even the smallest eigenvalue exceeds that share (the null space is empty,
+     *                                  nothing could be written); the message gives the share it needs
+     */
+    public Matrix projector(int layer) {
+        return projectors.computeIfAbsent(layer, l -> nullSpace(stats.layer(l), energy, l));
+    }
+
+    static Matrix nullSpace(Matrix c, double energy, int layer) {
+        Matrix.Eigen eigen = c.symmetricEigen();
+        double trace = c.meanDiagonal() * c.rows();
+        double[] values = eigen.eigenvalues();
+        int n = values.length;
+        int k = 0;
+        double used = 0;
+        while (k < n && used + Math.max(0, values[k]) <= energy * trace) {
+            used += Math.max(0, values[k]);
+            k++;
+        }
+        if (k == 0) {
+            throw new IllegalArgumentException("layer " + layer + ": the key statistics leave no null space within "
+                    + energy + " of their energy (the smallest direction alone carries " + (values[0] / trace)
+                    + "); raise the null-space energy");
+        }
+        double[] p = new double[n * n];
+        double[] u = eigen.vectors().values();
+        for (int j = 0; j < k; j++) {
+            for (int a = 0; a < n; a++) {
+                double ua = u[a * n + j];
+                for (int b = 0; b < n; b++) {
+                    p[a * n + b] += ua * u[b * n + j];
+                }
+            }
+        }
+        return new Matrix(n, n, p);
+    }
+
+    /** Dimension of a layer's null space (the rank of P). */
+    public int nullity(int layer) {
+        Matrix p = projector(layer);
+        return (int) Math.round(p.meanDiagonal() * p.rows());
+    }
+
+    @Override
+    public Matrix rightFactor(int layer, Matrix keys) {
+        Matrix p = projector(layer);
+        Matrix gram = keys.timesOwnTranspose();
+        Matrix before = written.get(layer);
+        if (before != null) {
+            gram = gram.plus(before);
+        }
+        double alpha = regularization * stats.layer(layer).meanDiagonal();
+        Matrix system = p.times(gram).times(p).plusDiagonal(alpha);
+        return system.solveSpd(p.times(keys));
+    }
+
+    @Override
+    public void written(int layer, Matrix keys) {
+        written.merge(layer, keys.timesOwnTranspose(), Matrix::plus);
+    }
+
+    /** The keys written so far, per layer ({@code K_p K_pᵀ}). */
+    public Map<Integer, Matrix> writtenKeys() {
+        return Map.copyOf(written);
+    }
+}

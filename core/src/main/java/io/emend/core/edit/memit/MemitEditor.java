@@ -1,0 +1,119 @@
+package io.emend.core.edit.memit;
+
+import ai.djl.ndarray.NDManager;
+import io.emend.core.delta.EditDelta;
+import io.emend.core.edit.DownProjection;
+import io.emend.core.edit.EditMethod;
+import io.emend.core.edit.KeyStatistics;
+import io.emend.core.edit.KnowledgeEditor;
+import io.emend.core.edit.Matrix;
+import io.emend.core.edit.PreparedEdit;
+import io.emend.core.edit.Progress;
+import io.emend.core.edit.SiteKeys;
+import io.emend.core.edit.TargetValue;
+import io.emend.core.graph.ForwardOptions;
+import io.emend.core.graph.Probe;
+import io.emend.core.graph.Transformer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * MEMIT (Mass-Editing Memory in a Transformer): all requests at once, spread over a range of layers.
+ * <ol>
+ *   <li>For each request, the hidden state z = z₀ + δ after the last layer of the range that makes the model say the
+ *       new target ({@link TargetValue} at that layer's block output).</li>
+ *   <li>For each layer l of the range in turn, with the updates of earlier layers in place: the keys K at l, the
+ *       current hidden states at the last layer, and the residual share {@code R = (Z − Z_cur) / (layers left)}; then
+ *       {@code ΔW_l = R Vᵀ} with V from the {@link UpdateRule} (MEMIT's {@link LeastSquares} by default).</li>
+ * </ol>
+ * U = R and V per layer, one column per request.
+ */
+public final class MemitEditor implements KnowledgeEditor {
+
+    private final MemitParams params;
+    private final EditMethod method;
+    private final UpdateRule rule;
+
+    /** MEMIT proper: the least-squares rule against the statistics passed to {@link #edit}. */
+    public MemitEditor(MemitParams params) {
+        this(params, EditMethod.MEMIT, null);
+    }
+
+    /**
+     * A MEMIT-shaped editor with another update rule (AlphaEdit).
+     *
+     * @param rule the rule, or null for MEMIT's least squares
+     */
+    public MemitEditor(MemitParams params, EditMethod method, UpdateRule rule) {
+        this.params = params;
+        this.method = method;
+        this.rule = rule;
+    }
+
+    @Override
+    public EditMethod method() {
+        return method;
+    }
+
+    @Override
+    public List<Integer> layers() {
+        return params.layers();
+    }
+
+    public MemitParams params() {
+        return params;
+    }
+
+    @Override
+    public EditDelta edit(Transformer model, EditDelta prior, List<PreparedEdit> edits, KeyStatistics stats,
+                          Progress progress) {
+        List<Integer> layers = params.layers();
+        int last = layers.getLast();
+        if (last >= model.layers()) {
+            throw new IllegalArgumentException(method.id() + " layers " + layers + " reach past the model's "
+                    + model.layers() + " layers");
+        }
+        stats.requireFits(model, layers);
+        UpdateRule update = rule != null ? rule : new LeastSquares(stats::layer, params.covarianceWeight());
+        Probe zSite = Probe.blockOutput(last);
+        List<double[]> targets = new ArrayList<>();
+        try (NDManager scope = NDManager.newBaseManager()) {
+            ForwardOptions options = prior.applyTo(ForwardOptions.defaults(), scope);
+            for (int i = 0; i < edits.size(); i++) {
+                progress.report(method.id() + " targets", i, edits.size());
+                PreparedEdit e = edits.get(i);
+                TargetValue z = TargetValue.optimize(model, options, zSite, e.rewriting(), e.target(), e.kl(),
+                        params.target(), progress);
+                float[] t = z.target();
+                double[] d = new double[t.length];
+                for (int j = 0; j < d.length; j++) {
+                    d[j] = t[j];
+                }
+                targets.add(d);
+            }
+        }
+        Matrix z = Matrix.ofColumns(targets);
+        EditDelta made = EditDelta.empty(method.id());
+        for (int li = 0; li < layers.size(); li++) {
+            int layer = layers.get(li);
+            progress.report(method.id() + " layers", li, layers.size());
+            progress.checkCancelled();
+            Matrix keys;
+            Matrix current;
+            try (NDManager scope = NDManager.newBaseManager()) {
+                ForwardOptions options = prior.plus(made).applyTo(ForwardOptions.defaults(), scope);
+                keys = SiteKeys.keys(model, options, layer, edits);
+                current = SiteKeys.atBarePrompts(model, options, zSite, edits);
+            }
+            Matrix residual = z.minus(current).scale(1.0 / (layers.size() - li));
+            Matrix v = update.rightFactor(layer, keys);
+            DownProjection down = DownProjection.of(model, layer);
+            made = made.plus(new EditDelta(method.id(), 0, Map.of(down.name(), down.factors(residual, v))));
+            update.written(layer, keys);
+        }
+        progress.report(method.id() + " layers", layers.size(), layers.size());
+        return new EditDelta(method.id(), edits.size(), made.factors());
+    }
+}

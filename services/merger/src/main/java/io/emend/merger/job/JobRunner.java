@@ -1,0 +1,290 @@
+package io.emend.merger.job;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.emend.core.merge.plan.MergeExecutor;
+import io.emend.core.merge.plan.MergePlan;
+import io.emend.core.merge.plan.MergeResult;
+import io.emend.merger.MergerConfig;
+import io.emend.merger.input.InputCache;
+import io.emend.merger.registry.RegistryClient;
+import io.emend.merger.registry.ResolvedVersion;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.jboss.logging.Logger;
+
+/**
+ * Runs merge jobs one at a time, in the order they were queued: resolve the pinned inputs, fetch their files into
+ * the cache, merge tensor by tensor into a work directory, then register the result (version, artifacts, ready,
+ * alias). One at a time because a merge is bound by disk bandwidth, which a second merge would only share.
+ *
+ * <p>Nothing half-made is ever visible: the registry version is created only after the merge has completed, and is
+ * marked failed (with the reason) if anything after that goes wrong. A job found {@code running} at start-up was cut
+ * off by a crash or a stop; it is failed with a reason saying so, because its work directory cannot be trusted, and
+ * the queued jobs run.
+ */
+@ApplicationScoped
+public class JobRunner {
+
+    private static final Logger LOG = Logger.getLogger(JobRunner.class);
+    /** Merge progress counts for this share of a job; registering the result is the rest. */
+    private static final double MERGE_SHARE = 0.9;
+    private static final long PROGRESS_INTERVAL_NANOS = 200_000_000L;
+    static final String INTERRUPTED = "the merger stopped while this job was running; its partial output was"
+            + " discarded and no version was registered (submit it again)";
+
+    private final MergeJobRepository jobs;
+    private final RegistryClient registry;
+    private final InputCache cache;
+    private final JobEvents events;
+    private final ObjectMapper json;
+    private final Path workRoot;
+    private final Map<String, AtomicBoolean> cancels = new ConcurrentHashMap<>();
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "merge-job-runner");
+        t.setDaemon(true);
+        return t;
+    });
+
+    JobRunner(MergeJobRepository jobs, RegistryClient registry, InputCache cache, JobEvents events, ObjectMapper json,
+              MergerConfig config) {
+        this.jobs = jobs;
+        this.registry = registry;
+        this.cache = cache;
+        this.events = events;
+        this.json = json;
+        this.workRoot = config.storage().workDir().toAbsolutePath();
+    }
+
+    void start(@Observes StartupEvent started) {
+        recover();
+    }
+
+    void stop(@Observes ShutdownEvent stopping) {
+        cancels.values().forEach(flag -> flag.set(true));
+        worker.shutdownNow();
+    }
+
+    /** Fails every job left {@code running} by an earlier process, then queues the {@code queued} ones. */
+    void recover() {
+        for (MergeJob job : jobs.inState(JobState.RUNNING)) {
+            if (cancels.containsKey(job.id())) {
+                continue;
+            }
+            LOG.errorf("merge job %s was running when the merger stopped; failing it", job.id());
+            if (job.versionNumber() != null) {
+                failVersion(job.model(), job.versionNumber(), INTERRUPTED);
+            }
+            if (jobs.transition(job.id(), JobState.RUNNING, JobState.FAILED, job.progress(), INTERRUPTED)) {
+                events.stateChanged(jobs.find(job.id()).orElseThrow());
+            }
+            deleteRecursively(workRoot.resolve(job.id()));
+        }
+        for (MergeJob job : jobs.inState(JobState.QUEUED)) {
+            enqueue(job.id());
+        }
+    }
+
+    void enqueue(String id) {
+        worker.execute(() -> run(id));
+    }
+
+    /** Asks a running job to stop at its next tensor (or step) boundary. */
+    void cancel(String id) {
+        AtomicBoolean flag = cancels.get(id);
+        if (flag != null) {
+            flag.set(true);
+        }
+    }
+
+    /** Thrown from the progress callback to stop the executor between tensors. */
+    private static final class Cancelled extends RuntimeException {
+        Cancelled() {
+            super("cancelled", null, false, false);
+        }
+    }
+
+    private void run(String id) {
+        MergeJob job = jobs.find(id).orElse(null);
+        if (job == null || job.state() != JobState.QUEUED) {
+            return;
+        }
+        AtomicBoolean cancelled = new AtomicBoolean();
+        cancels.put(id, cancelled);
+        Path work = workRoot.resolve(id);
+        Integer version = null;
+        try {
+            if (!jobs.transition(id, JobState.QUEUED, JobState.RUNNING, 0, "fetching inputs")) {
+                return;
+            }
+            events.stateChanged(jobs.find(id).orElseThrow());
+            deleteRecursively(work);
+            MergeRequest request = MergeRequest.parse(job.recipe(), job.json());
+            Map<String, Path> dirs = new HashMap<>();
+            int i = 0;
+            for (String ref : request.references()) {
+                check(cancelled);
+                ResolvedVersion input = registry.resolve(job.inputs().get(ref));
+                dirs.put(ref, cache.materialize(input, work.resolve("inputs").resolve(Integer.toString(i++))));
+            }
+            MergeResult result;
+            try (MergePlan plan = MergePlan.create(request.recipe(), dirs::get)) {
+                long[] last = {System.nanoTime()};
+                result = MergeExecutor.run(plan, work.resolve("output"), MergeExecutor.Options.defaults(),
+                        (done, total, tensor) -> {
+                            check(cancelled);
+                            long now = System.nanoTime();
+                            if (now - last[0] >= PROGRESS_INTERVAL_NANOS || done == total) {
+                                last[0] = now;
+                                progress(id, MERGE_SHARE * done / total, "merged " + done + " of " + total
+                                        + " tensors");
+                            }
+                        });
+            }
+            check(cancelled);
+            progress(id, MERGE_SHARE, "registering " + request.model());
+            List<Map<String, Object>> manifest = manifest(result.directory(), result.files());
+            registry.ensureModel(request.model(), "merged by the Emend merger");
+            version = registry.createVersion(request.model(), Map.of(
+                    "operation", "merge",
+                    "parents", parents(request, job.inputs()),
+                    "recipe", recipeOf(job),
+                    "manifest", manifest));
+            jobs.version(id, version);
+            for (Map<String, Object> entry : manifest) {
+                check(cancelled);
+                String path = (String) entry.get("path");
+                registry.uploadArtifact(request.model(), version, path, result.directory().resolve(path),
+                        (String) entry.get("sha256"));
+            }
+            check(cancelled);
+            registry.setState(request.model(), version, "ready", null);
+            String done = "merged into " + request.model() + ":" + version;
+            if (request.alias() != null) {
+                registry.moveAlias(request.model(), request.alias(), version);
+                done += ", now " + request.model() + "@" + request.alias();
+            }
+            finish(id, JobState.SUCCEEDED, 1, done);
+        } catch (Cancelled e) {
+            if (version != null) {
+                failVersion(job.model(), version, "the merge job was cancelled");
+            }
+            finish(id, JobState.CANCELLED, currentProgress(id), "cancelled");
+        } catch (Exception | LinkageError e) {
+            String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            LOG.errorf(e, "merge job %s failed", id);
+            if (version != null) {
+                failVersion(job.model(), version, reason);
+            }
+            finish(id, JobState.FAILED, currentProgress(id), reason);
+        } finally {
+            cancels.remove(id);
+            deleteRecursively(work);
+        }
+    }
+
+    private static void check(AtomicBoolean cancelled) {
+        if (cancelled.get()) {
+            throw new Cancelled();
+        }
+    }
+
+    private void progress(String id, double fraction, String message) {
+        jobs.progress(id, fraction, message);
+        jobs.find(id).ifPresent(events::progressed);
+    }
+
+    private double currentProgress(String id) {
+        return jobs.find(id).map(MergeJob::progress).orElse(0.0);
+    }
+
+    private void finish(String id, JobState state, double progress, String message) {
+        if (jobs.transition(id, JobState.RUNNING, state, progress, message)) {
+            events.stateChanged(jobs.find(id).orElseThrow());
+        }
+    }
+
+    private void failVersion(String model, int version, String reason) {
+        try {
+            registry.setState(model, version, "failed", reason);
+        } catch (RuntimeException e) {
+            LOG.errorf("could not mark %s:%d failed (%s); it stays pending and is never served", model, version,
+                    e.getMessage());
+        }
+    }
+
+    /** {@code base} for the base model, {@code merged-from} for every other input, each pinned version once. */
+    private static List<Map<String, String>> parents(MergeRequest request, Map<String, String> pinned) {
+        Map<String, String> roles = new LinkedHashMap<>();
+        request.recipe().baseModel().ifPresent(base -> roles.put(pinned.get(base), "base"));
+        for (String ref : request.references()) {
+            roles.putIfAbsent(pinned.get(ref), "merged-from");
+        }
+        List<Map<String, String>> parents = new ArrayList<>();
+        roles.forEach((ref, role) -> parents.add(Map.of("ref", ref, "role", role)));
+        return parents;
+    }
+
+    /** The request as JSON (a YAML body converted), with the exact version each reference resolved to. */
+    private JsonNode recipeOf(MergeJob job) throws IOException {
+        JsonNode body = job.json() ? json.readTree(job.recipe()) : new YAMLMapper().readTree(job.recipe());
+        com.fasterxml.jackson.databind.node.ObjectNode recipe = json.createObjectNode();
+        recipe.set("request", body);
+        recipe.put("format", job.json() ? "json" : "yaml");
+        recipe.set("resolved", json.valueToTree(job.inputs()));
+        return recipe;
+    }
+
+    private static List<Map<String, Object>> manifest(Path dir, List<String> files) throws IOException {
+        List<Map<String, Object>> manifest = new ArrayList<>();
+        for (String name : files) {
+            Path file = dir.resolve(name);
+            if (!Files.isRegularFile(file)) {
+                continue;
+            }
+            manifest.add(Map.of("path", name, "sha256", InputCache.sha256(file), "size", Files.size(file),
+                    "mediaType", mediaType(name)));
+        }
+        return manifest;
+    }
+
+    private static String mediaType(String path) {
+        if (path.endsWith(".json")) {
+            return "application/json";
+        }
+        if (path.endsWith(".yml") || path.endsWith(".yaml")) {
+            return "application/yaml";
+        }
+        return "application/octet-stream";
+    }
+
+    private static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            LOG.warnf("could not delete the work directory %s: %s", dir, e.getMessage());
+        }
+    }
+}

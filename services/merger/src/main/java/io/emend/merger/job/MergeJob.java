@@ -1,0 +1,26 @@
+package io.emend.merger.job;
+
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * A merge job as stored.
+ *
+ * @param model         where the result goes
+ * @param alias         the alias to move to the result, or null
+ * @param recipe        the request body as the user sent it
+ * @param json          whether {@code recipe} is JSON (else YAML)
+ * @param inputs        each recipe reference pinned at submission to the exact version ({@code name:N}) it resolved to,
+ *                      so a job re-run after a restart merges what was asked even if an alias moved meanwhile
+ * @param progress      fraction of tensors written, 0 to 1
+ * @param message       what a person should read: the step, or why the job failed
+ * @param versionNumber the registry version made, once there is one
+ */
+public record MergeJob(String id, JobState state, String model, String alias, String recipe, boolean json,
+                       Map<String, String> inputs, double progress, String message, Integer versionNumber,
+                       Instant createdAt, Instant updatedAt) {
+
+    public MergeJob {
+        inputs = Map.copyOf(inputs);
+    }
+}

@@ -1,0 +1,87 @@
+package io.emend.merger.job;
+
+import io.emend.merger.registry.RegistryClient;
+import io.emend.merger.registry.ResolvedVersion;
+import io.smallrye.mutiny.Multi;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** Submitting, reading and cancelling merge jobs; running them is {@link JobRunner}'s. */
+@ApplicationScoped
+public class MergeJobService {
+
+    static final int LIST_LIMIT = 100;
+
+    private final MergeJobRepository jobs;
+    private final RegistryClient registry;
+    private final JobRunner runner;
+    private final JobEvents events;
+
+    MergeJobService(MergeJobRepository jobs, RegistryClient registry, JobRunner runner, JobEvents events) {
+        this.jobs = jobs;
+        this.registry = registry;
+        this.runner = runner;
+        this.events = events;
+    }
+
+    /**
+     * Checks the request (recipe, output, every model reference against the registry), records the job as queued and
+     * hands it to the runner.
+     */
+    public MergeJob submit(String body, boolean json) {
+        MergeRequest request = MergeRequest.parse(body, json);
+        Map<String, String> inputs = new LinkedHashMap<>();
+        for (String ref : request.references()) {
+            ResolvedVersion version = registry.resolve(ref);
+            inputs.put(ref, version.exactRef());
+        }
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        MergeJob job = new MergeJob(UUID.randomUUID().toString(), JobState.QUEUED, request.model(), request.alias(),
+                body, json, inputs, 0, "queued", null, now, now);
+        jobs.insert(job);
+        events.stateChanged(job);
+        runner.enqueue(job.id());
+        return job;
+    }
+
+    public MergeJob get(String id) {
+        return jobs.find(id).orElseThrow(() -> new JobNotFound(id));
+    }
+
+    public List<MergeJob> list() {
+        return jobs.all(LIST_LIMIT);
+    }
+
+    /**
+     * Cancels a job: a queued one at once, a running one at the next tensor boundary (the answer then still says
+     * {@code running}; the job turns {@code cancelled} moments later).
+     *
+     * @throws JobFinished when the job has already ended
+     */
+    public MergeJob cancel(String id) {
+        MergeJob job = get(id);
+        if (job.state() == JobState.QUEUED
+                && jobs.transition(id, JobState.QUEUED, JobState.CANCELLED, job.progress(), "cancelled before it ran")) {
+            MergeJob cancelled = get(id);
+            events.stateChanged(cancelled);
+            return cancelled;
+        }
+        job = get(id);
+        if (job.state().terminal()) {
+            throw new JobFinished(job);
+        }
+        runner.cancel(id);
+        return get(id);
+    }
+
+    /** The job's updates as they happen, starting with its current state. */
+    public Multi<JobView> follow(String id) {
+        MergeJob job = get(id);
+        return events.follow(job, () -> get(id));
+    }
+}

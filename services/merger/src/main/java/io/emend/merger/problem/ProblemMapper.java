@@ -1,0 +1,125 @@
+package io.emend.merger.problem;
+
+import io.emend.core.merge.MergeException;
+import io.emend.core.merge.recipe.RecipeException;
+import io.emend.merger.job.InvalidRequest;
+import io.emend.merger.job.JobFinished;
+import io.emend.merger.job.JobNotFound;
+import io.emend.merger.registry.RegistryUnavailable;
+import io.emend.merger.registry.UnknownReference;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import java.util.List;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/**
+ * The merger's one translation from failures to RFC 7807 answers, and the only place that knows the status table.
+ * Quarkus's own mappers (security, routing, media types) would answer first with their bodies, so those types are
+ * handled here too.
+ */
+public class ProblemMapper {
+
+    private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
+
+    /** Malformed text, an unknown key, method or parameter: the message carries {@code request:LINE:}. */
+    @ServerExceptionMapper
+    public Response recipe(RecipeException e, UriInfo uri) {
+        return problem(400, "invalid-recipe", e.getMessage(), uri, e.line(), List.of());
+    }
+
+    /** A recipe core rejects beyond its syntax (e.g. a method that needs a base model without one). */
+    @ServerExceptionMapper
+    public Response merge(MergeException e, UriInfo uri) {
+        return problem(400, "invalid-recipe", e.getMessage(), uri, null, List.of());
+    }
+
+    @ServerExceptionMapper
+    public Response request(InvalidRequest e, UriInfo uri) {
+        return problem(400, "invalid-request", e.getMessage(), uri, null,
+                List.of(new Problem.FieldError(e.field(), e.getMessage())));
+    }
+
+    @ServerExceptionMapper
+    public Response reference(UnknownReference e, UriInfo uri) {
+        return problem(422, "unknown-model-reference", e.getMessage(), uri, null,
+                List.of(new Problem.FieldError("model", e.getMessage())));
+    }
+
+    @ServerExceptionMapper
+    public Response notFound(JobNotFound e, UriInfo uri) {
+        return problem(404, "job-not-found", e.getMessage(), uri, null, List.of());
+    }
+
+    @ServerExceptionMapper
+    public Response finished(JobFinished e, UriInfo uri) {
+        return problem(409, "job-finished", e.getMessage(), uri, null, List.of());
+    }
+
+    @ServerExceptionMapper
+    public Response registry(RegistryUnavailable e, UriInfo uri) {
+        LOG.warnf("registry call failed: %s", e.getMessage());
+        return problem(502, "registry-unavailable", e.getMessage(), uri, null, List.of());
+    }
+
+    @ServerExceptionMapper
+    public Response unauthenticated(UnauthorizedException e, UriInfo uri) {
+        return unauthorized(uri);
+    }
+
+    @ServerExceptionMapper
+    public Response unauthenticated(AuthenticationFailedException e, UriInfo uri) {
+        return unauthorized(uri);
+    }
+
+    @ServerExceptionMapper
+    public Response forbidden(ForbiddenException e, UriInfo uri) {
+        return problem(403, "forbidden", "this token's roles do not allow " + uri.getPath()
+                + " (reading needs reader, submitting and cancelling need writer)", uri, null, List.of());
+    }
+
+    /** Routing and media-type failures Quarkus raises itself: 404, 405, 406, 415 keep their status. */
+    @ServerExceptionMapper
+    public Response web(WebApplicationException e, UriInfo uri) {
+        int status = e.getResponse().getStatus();
+        if (status >= 500) {
+            return unexpected(e, uri);
+        }
+        String detail = switch (status) {
+            case 415 -> "send the recipe as application/json or application/yaml";
+            case 404 -> "no such resource: " + uri.getPath();
+            default -> e.getMessage();
+        };
+        return problem(status, "http-" + status, detail, uri, null, List.of());
+    }
+
+    @ServerExceptionMapper
+    public Response unexpected(Exception e, UriInfo uri) {
+        String reference = UUID.randomUUID().toString();
+        LOG.errorf(e, "unexpected failure %s on %s", reference, uri.getPath());
+        return problem(500, "internal", "the merger failed unexpectedly; log reference " + reference, uri, null,
+                List.of());
+    }
+
+    private static Response unauthorized(UriInfo uri) {
+        return Response.status(401).type(Problem.MEDIA_TYPE).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
+                .entity(new Problem(Problem.TYPE_PREFIX + "unauthorized", "Unauthorized", 401,
+                        "a valid bearer token (RS256 JWT, issuer emend) is required", uri.getPath(), null, List.of()))
+                .build();
+    }
+
+    private static Response problem(int status, String type, String detail, UriInfo uri, Integer line,
+                                    List<Problem.FieldError> errors) {
+        return Response.status(status).type(Problem.MEDIA_TYPE)
+                .entity(new Problem(Problem.TYPE_PREFIX + type, Response.Status.fromStatusCode(status) == null
+                        ? "HTTP " + status : Response.Status.fromStatusCode(status).getReasonPhrase(), status, detail,
+                        uri.getPath(), line, errors))
+                .build();
+    }
+}

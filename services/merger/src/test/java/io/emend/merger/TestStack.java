@@ -1,0 +1,214 @@
+package io.emend.merger;
+
+import io.emend.contracts.event.Topics;
+import io.emend.stack.KafkaBroker;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * The real components the merger talks to, started once for the test run: a Kafka broker (child JVM), two fresh
+ * PostgreSQL databases, and the registry itself, its packaged app ({@code services/registry/target/quarkus-app})
+ * run as a child process against one of them. A fresh RS256 key pair signs every token: the registry and the merger
+ * verify with its public half, and the merger signs its own registry tokens with the private half, as under
+ * {@code ./emend up}.
+ */
+public class TestStack implements QuarkusTestResourceLifecycleManager {
+
+    /** Where the key pair is written; {@link Tokens} reads the private key from here. */
+    public static final Path KEYS = Path.of("target", "merger-test-keys").toAbsolutePath();
+    private static final String POSTGRES = System.getProperty("emend.test.postgres", "127.0.0.1:5432");
+    private static final Duration REGISTRY_START = Duration.ofSeconds(120);
+
+    private final List<String> databases = new ArrayList<>();
+    private KafkaBroker broker;
+    private Process registry;
+    private Path scratch;
+
+    @Override
+    public Map<String, String> start() {
+        try {
+            scratch = Files.createTempDirectory("emend-merger-test");
+            writeKeys();
+            String registryDb = createDatabase("emend_merger_registry_");
+            String mergerDb = createDatabase("emend_merger_");
+            int registryPort = freePort();
+            registry = startRegistry(registryPort, registryDb);
+            broker = new KafkaBroker(KafkaBroker.Config.of(scratch.resolve("kafka")));
+            broker.start();
+            createTopics(broker.bootstrapServers());
+            String registryUrl = "http://127.0.0.1:" + registryPort;
+            awaitRegistry(registryUrl);
+            return Map.ofEntries(
+                    Map.entry("emend.merger.db.url", "jdbc:postgresql://" + POSTGRES + "/" + mergerDb),
+                    Map.entry("emend.merger.db.username", "postgres"),
+                    Map.entry("emend.merger.registry.url", registryUrl),
+                    Map.entry("emend.merger.registry.signing-key", KEYS.resolve("private.pem").toString()),
+                    Map.entry("mp.jwt.verify.publickey.location", KEYS.resolve("public.pem").toUri().toString()),
+                    Map.entry("emend.merger.events.bootstrap-servers", broker.bootstrapServers()),
+                    Map.entry("emend.merger.storage.cache-dir", scratch.resolve("cache").toString()),
+                    Map.entry("emend.merger.storage.work-dir", scratch.resolve("work").toString()));
+        } catch (IOException e) {
+            stop();
+            throw new UncheckedIOException("the merger's test stack did not start", e);
+        } catch (RuntimeException e) {
+            stop();
+            throw e;
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (registry != null) {
+            registry.destroy();
+            try {
+                if (!registry.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) {
+                    registry.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                registry.destroyForcibly();
+            }
+        }
+        if (broker != null) {
+            broker.close();
+        }
+        for (String db : databases) {
+            admin("DROP DATABASE IF EXISTS " + db + " WITH (FORCE)");
+        }
+    }
+
+    private Process startRegistry(int port, String database) throws IOException {
+        Path root = Path.of(System.getProperty("emend.root", "../..")).toAbsolutePath();
+        Path jar = root.resolve("services/registry/target/quarkus-app/quarkus-run.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " is missing: the merger's tests run the real registry; build it"
+                    + " first (./mvnw -pl services/merger -am verify builds it as part of the reactor)");
+        }
+        Path dir = Files.createDirectories(scratch.resolve("registry"));
+        List<String> command = List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-XX:TieredStopAtLevel=1",
+                "-Dquarkus.http.port=" + port,
+                "-Dquarkus.http.host=127.0.0.1",
+                "-Demend.db.url=jdbc:postgresql://" + POSTGRES + "/" + database,
+                "-Demend.db.username=postgres",
+                "-Dmp.jwt.verify.publickey.location=" + KEYS.resolve("public.pem"),
+                "-Demend.registry.relay.enabled=false",
+                "-Demend.registry.object-store.root=" + dir.resolve("objects"),
+                "-jar", jar.toString());
+        return new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("registry.log").toFile()).start();
+    }
+
+    private void awaitRegistry(String url) {
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + REGISTRY_START.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!registry.isAlive()) {
+                throw new IllegalStateException("the registry exited with " + registry.exitValue() + "; see "
+                        + scratch.resolve("registry/registry.log"));
+            }
+            try {
+                HttpResponse<Void> answer = http.send(HttpRequest.newBuilder(URI.create(url + "/q/health/ready"))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+                if (answer.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new IllegalStateException("the registry was not ready within " + REGISTRY_START.toSeconds() + " s; see "
+                + scratch.resolve("registry/registry.log"));
+    }
+
+    private static void writeKeys() throws IOException {
+        KeyPair pair;
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048);
+            pair = generator.generateKeyPair();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has RSA", e);
+        }
+        Files.createDirectories(KEYS);
+        Files.writeString(KEYS.resolve("private.pem"), pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
+        Files.writeString(KEYS.resolve("public.pem"), pem("PUBLIC KEY", pair.getPublic().getEncoded()));
+    }
+
+    private static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(der)
+                + "\n-----END " + type + "-----\n";
+    }
+
+    private String createDatabase(String prefix) {
+        String name = prefix + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
+        admin("CREATE DATABASE " + name);
+        databases.add(name);
+        return name;
+    }
+
+    private static void admin(String sql) {
+        try (Connection connection = DriverManager.getConnection("jdbc:postgresql://" + POSTGRES + "/postgres",
+                "postgres", "");
+                Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException("PostgreSQL at " + POSTGRES + " refused: " + sql, e);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void createTopics(String bootstrap) {
+        Properties settings = new Properties();
+        settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(settings)) {
+            admin.createTopics(List.of(new NewTopic(Topics.JOBS, 1, (short) 1))).all().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot create " + Topics.JOBS, e.getCause());
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package io.emend.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The README's tour, step by step, against a stack started the way {@code ./emend up --detach} starts it (the same
+ * command, in-process): a real Kafka broker and the five services as separate JVMs, an H2 file database, the
+ * filesystem object store. The stack gets its own data directory and ports, so a developer's running stack is left
+ * alone. Each step runs the README's command with {@code --registry}/{@code --token}/{@code --data-dir} added, which is
+ * what {@code EMEND_REGISTRY_URL}/{@code EMEND_TOKEN} and the default data directory do for a person.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ReadmeTourTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** sha256 of models/demo/model.safetensors (stories260K, F32), as its README gives it. */
+    private static final String DEMO_WEIGHTS_SHA256 = "7fe20d74ed0c9325c818c61ad972080a09b1d862dea4d4868f25afdff0ac6f98";
+    /**
+     * C1 only and a smaller heap: on a two-core CI machine, start-up time is what this test waits for, and the demo
+     * model is 1 MB.
+     */
+    private static final List<String> SERVICE_JVM = List.of("-Xms32m", "-Xmx384m", "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1", "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED");
+
+    private static Path data;
+    private static int base;
+    private static String registry;
+    private static String adminToken;
+
+    @BeforeAll
+    static void up() throws IOException {
+        data = Files.createTempDirectory("emend-e2e-");
+        base = freeBase();
+        registry = "http://localhost:" + (base + 1);
+        EmendRun run = up(data, base);
+        assertEquals(0, run.exitCode(), run.toString());
+        EmendRun token = EmendRun.of("token", "--role", "admin", "--data-dir", data.toString());
+        assertEquals(0, token.exitCode(), token.toString());
+        adminToken = token.out().strip();
+        assertTrue(run.out().contains("demo:1 (demo@production, imported now)"), run.out());
+        for (String component : List.of("kafka", "registry", "trainer", "editor", "merger", "serving")) {
+            assertTrue(run.out().lines().anyMatch(l -> l.startsWith(component + " ") && l.contains(" up ")),
+                    component + " is listed as up:\n" + run.out());
+        }
+    }
+
+    private static EmendRun up(Path dataDir, int basePort) {
+        List<String> args = new ArrayList<>(List.of("up", "--detach", "--data-dir", dataDir.toString(),
+                "--base-port", Integer.toString(basePort), "--timeout", "150s"));
+        SERVICE_JVM.forEach(o -> args.add("--jvm-option=" + o));
+        return EmendRun.of(args.toArray(String[]::new));
+    }
+
+    @AfterAll
+    static void down() throws IOException {
+        if (data == null) {
+            return;
+        }
+        EmendRun run = EmendRun.of("down", "--data-dir", data.toString());
+        try (Stream<Path> files = Files.walk(data)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+        assertEquals(0, run.exitCode(), run.toString());
+    }
+
+    private static EmendRun emend(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--registry", registry, "--token", adminToken, "--data-dir", data.toString()));
+        return EmendRun.of(all.toArray(String[]::new));
+    }
+
+    @Test
+    @Order(1)
+    void statusShowsEveryComponentUp() {
+        EmendRun run = EmendRun.of("status", "--data-dir", data.toString());
+        assertEquals(0, run.exitCode(), run.toString());
+        assertEquals(7, run.out().lines().count(), run.out());
+    }
+
+    @Test
+    @Order(2)
+    void tokenIsAcceptedByTheRegistry() throws Exception {
+        // the README's curl line, with the token from ./emend token --role admin
+        HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create(registry + "/v1/resolve/demo@production"))
+                .header("Authorization", "Bearer " + adminToken).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, answer.statusCode(), answer.body());
+        HttpResponse<String> anonymous = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create(registry + "/v1/resolve/demo@production")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, anonymous.statusCode(), "the registry does check tokens");
+    }
+
+    @Test
+    @Order(3)
+    void modelsListShowsTheDemo() throws Exception {
+        EmendRun run = emend("models", "list");
+        assertEquals(0, run.exitCode(), run.toString());
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("demo ")), run.out());
+        JsonNode page = JSON.readTree(emend("models", "list", "--json").out());
+        assertEquals(1, page.path("total").asInt(), page.toString());
+    }
+
+    @Test
+    @Order(4)
+    void versionsShowListsTheImportedFiles() throws Exception {
+        EmendRun run = emend("versions", "show", "demo:1");
+        assertEquals(0, run.exitCode(), run.toString());
+        assertTrue(run.out().matches("(?s).*\\nstate:\\s+ready\\n.*"), run.out());
+        assertTrue(run.out().matches("(?s).*\\noperation:\\s+import\\n.*"), run.out());
+        JsonNode version = JSON.readTree(emend("versions", "show", "demo:1", "--json").out());
+        List<String> paths = new ArrayList<>();
+        for (JsonNode f : version.path("manifest")) {
+            paths.add(f.path("path").asText());
+            assertTrue(f.path("present").asBoolean(), f.toString());
+            if (f.path("path").asText().equals("model.safetensors")) {
+                assertEquals(DEMO_WEIGHTS_SHA256, f.path("sha256").asText());
+                assertEquals(Files.size(Path.of(System.getProperty("emend.root"), "models/demo/model.safetensors")),
+                        f.path("size").asLong());
+            }
+        }
+        assertTrue(paths.containsAll(List.of("config.json", "tokenizer.json", "model.safetensors")), paths.toString());
+    }
+
+    @Test
+    @Order(5)
+    void resolveFollowsTheProductionAlias() {
+        EmendRun run = emend("resolve", "demo@production");
+        assertEquals(0, run.exitCode(), run.toString());
+        assertTrue(run.out().startsWith("demo@production -> demo:1 (ready, import, "), run.out());
+    }
+
+    @Test
+    @Order(6)
+    void lineageOfAnImportIsItself() throws Exception {
+        JsonNode lineage = JSON.readTree(emend("lineage", "demo@production", "--json").out());
+        assertEquals(1, lineage.path("nodes").size(), lineage.toString());
+        assertEquals("import", lineage.path("nodes").get(0).path("operation").asText());
+        EmendRun mermaid = emend("lineage", "demo@production", "--mermaid");
+        assertEquals(0, mermaid.exitCode(), mermaid.toString());
+        assertTrue(mermaid.out().startsWith("graph TD"), mermaid.out());
+    }
+
+    @Test
+    @Order(7)
+    void aReaderMayNotMoveAnAlias() {
+        String reader = EmendRun.of("token", "--role", "reader", "--data-dir", data.toString()).out().strip();
+        EmendRun run = EmendRun.of("aliases", "set", "demo@production", "1", "--registry", registry, "--token", reader);
+        assertEquals(1, run.exitCode(), run.toString());
+        assertTrue(run.err().contains("(HTTP 403)"), run.err());
+    }
+
+    @Test
+    @Order(8)
+    void aSecondUpReusesTheData() {
+        assertEquals(0, EmendRun.of("down", "--data-dir", data.toString()).exitCode());
+        EmendRun status = EmendRun.of("status", "--data-dir", data.toString(), "--base-port", Integer.toString(base));
+        assertEquals(1, status.exitCode(), "everything is down after down:\n" + status);
+        assertFalse(status.out().contains(" up "), status.out());
+
+        EmendRun again = up(data, base);
+        assertEquals(0, again.exitCode(), again.toString());
+        assertTrue(again.out().contains("demo:1 (demo@production, kept from an earlier up)"), again.out());
+        // the token minted before the restart still verifies: the key pair was kept
+        EmendRun versions = emend("versions", "list", "demo");
+        assertEquals(0, versions.exitCode(), versions.toString());
+        assertEquals(2, versions.out().lines().count(), "one header, one version:\n" + versions.out());
+    }
+
+    /** A base port whose whole range (base+1..base+5, base+1012, base+1013) is free now. */
+    private static int freeBase() throws IOException {
+        for (int attempt = 0; attempt < 100; attempt++) {
+            int candidate;
+            try (ServerSocket s = new ServerSocket(0)) {
+                candidate = s.getLocalPort() - 1;
+            }
+            int b = candidate;
+            if (b >= 1024 && b + 1013 <= 65535 && IntStream.of(1, 2, 3, 4, 5, 1012, 1013).allMatch(o -> free(b + o))) {
+                return b;
+            }
+        }
+        throw new IllegalStateException("no free range of ports for the test stack");
+    }
+
+    private static boolean free(int port) {
+        try (ServerSocket s = new ServerSocket(port)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
