@@ -42,6 +42,7 @@ import picocli.CommandLine.Command;
                 io.emend.cli.offline.TokenizeCommand.class,
                 io.emend.cli.finetune.FinetuneCommand.class,
                 io.emend.cli.edit.EditCommand.class,
+                io.emend.cli.serve.ServeCommand.class,
         })
 public final class Emend implements Runnable {
 

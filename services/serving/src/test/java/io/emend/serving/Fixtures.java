@@ -66,6 +66,36 @@ public final class Fixtures {
         }
     }
 
+    /**
+     * A second version of stories260k in {@code target}: the same files, with one MLP matrix scaled, so that its greedy
+     * text differs (the hot-swap tests need two versions whose outputs tell them apart).
+     */
+    public static Path perturbedStories(Path target) {
+        try {
+            Files.createDirectories(target);
+            for (String f : new String[] {"config.json", "tokenizer.json", "tokenizer_config.json"}) {
+                Files.copy(stories().resolve(f), target.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            try (var in = io.emend.core.format.safetensors.SafetensorsFile.open(stories().resolve("model.safetensors"));
+                 var out = io.emend.core.format.safetensors.SafetensorsWriter.create(target.resolve("model.safetensors"),
+                         in.tensors(), java.util.Map.of("format", "pt"))) {
+                for (var t : in.tensors()) {
+                    float[] values = in.floats(t.name());
+                    if (t.name().equals("model.layers.0.mlp.down_proj.weight")) {
+                        for (int i = 0; i < values.length; i++) {
+                            values[i] *= 1.8f;
+                        }
+                    }
+                    out.write(t.name(), values);
+                }
+                out.commit();
+            }
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     public static int[] encode(Path dir, String text) {
         try (Tokenizer tokenizer = Tokenizer.load(dir)) {
             return tokenizer.encode(text, true);

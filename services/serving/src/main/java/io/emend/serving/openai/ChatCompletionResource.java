@@ -7,6 +7,8 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import io.vertx.core.http.HttpServerResponse;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.time.Duration;
@@ -28,7 +30,8 @@ public class ChatCompletionResource {
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
-    public Response complete(ChatCompletionRequest request) throws InterruptedException {
+    public Response complete(ChatCompletionRequest request, @Context HttpServerResponse connection)
+            throws InterruptedException {
         if (request == null) {
             throw new InvalidRequest(null, "the request body must be a JSON object");
         }
@@ -37,10 +40,10 @@ public class ChatCompletionResource {
                 System.currentTimeMillis() / 1000, request.model(), generation);
         if (Boolean.TRUE.equals(request.stream())) {
             boolean usage = request.streamOptions() != null && Boolean.TRUE.equals(request.streamOptions().includeUsage());
-            return Response.ok(new EventStream(generation, json, r, usage), MediaType.SERVER_SENT_EVENTS)
+            return Response.ok(new EventStream(generation, json, r, usage, connection::closed), MediaType.SERVER_SENT_EVENTS)
                     .header("Cache-Control", "no-cache").build();
         }
-        return Response.ok(r.whole(), MediaType.APPLICATION_JSON).build();
+        return Response.ok(r.whole(connection::closed), MediaType.APPLICATION_JSON).build();
     }
 
     private record Rendering(String id, long created, String model, RunningGeneration generation)
@@ -73,12 +76,15 @@ public class ChatCompletionResource {
             return chunk(null, null, Usage.of(done.promptTokens(), done.completionTokens()));
         }
 
-        ChatCompletionResponse whole() throws InterruptedException {
+        ChatCompletionResponse whole(java.util.function.BooleanSupplier clientGone) throws InterruptedException {
             StringBuilder text = new StringBuilder();
             try (generation) {
                 while (true) {
-                    switch (generation.next(Duration.ofMinutes(1))) {
+                    switch (generation.next(EventStream.HEARTBEAT)) {
                         case null -> {
+                            if (clientGone.getAsBoolean()) {
+                                return null;
+                            }
                         }
                         case RunningGeneration.Token t -> text.append(t.output().text());
                         case RunningGeneration.Done d -> {

@@ -7,6 +7,8 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import io.vertx.core.http.HttpServerResponse;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.ArrayList;
@@ -29,7 +31,8 @@ public class CompletionResource {
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
     @Produces({MediaType.APPLICATION_JSON, MediaType.SERVER_SENT_EVENTS})
-    public Response complete(CompletionRequest request) throws InterruptedException {
+    public Response complete(CompletionRequest request, @Context HttpServerResponse connection)
+            throws InterruptedException {
         if (request == null) {
             throw new InvalidRequest(null, "the request body must be a JSON object");
         }
@@ -38,10 +41,10 @@ public class CompletionResource {
                 System.currentTimeMillis() / 1000, request.model(), generation, request.logprobs() != null);
         if (Boolean.TRUE.equals(request.stream())) {
             boolean usage = request.streamOptions() != null && Boolean.TRUE.equals(request.streamOptions().includeUsage());
-            return Response.ok(new EventStream(generation, json, r, usage), MediaType.SERVER_SENT_EVENTS)
+            return Response.ok(new EventStream(generation, json, r, usage, connection::closed), MediaType.SERVER_SENT_EVENTS)
                     .header("Cache-Control", "no-cache").build();
         }
-        return Response.ok(r.whole(), MediaType.APPLICATION_JSON).build();
+        return Response.ok(r.whole(connection::closed), MediaType.APPLICATION_JSON).build();
     }
 
     /** One completion's chunks and whole response. */
@@ -96,13 +99,16 @@ public class CompletionResource {
             return chunk(null, null, null, Usage.of(done.promptTokens(), done.completionTokens()));
         }
 
-        CompletionResponse whole() throws InterruptedException {
+        CompletionResponse whole(java.util.function.BooleanSupplier clientGone) throws InterruptedException {
             StringBuilder text = new StringBuilder();
             Logs logs = new Logs(generation.promptText().length());
             try (generation) {
                 while (true) {
-                    switch (generation.next(java.time.Duration.ofMinutes(1))) {
+                    switch (generation.next(EventStream.HEARTBEAT)) {
                         case null -> {
+                            if (clientGone.getAsBoolean()) {
+                                return null;
+                            }
                         }
                         case RunningGeneration.Token t -> {
                             text.append(t.output().text());

@@ -7,18 +7,20 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import org.jboss.logging.Logger;
 
 /**
  * Writes a running generation as OpenAI's server-sent events: one {@code data: {json}} event per chunk, then
  * {@code data: [DONE]}. A write that fails means the client went away; closing the generation then frees its batch
- * slot before the next decode step. While a request still waits in the queue, a comment line goes out every second,
- * so a departed client is noticed there too.
+ * slot before the next decode step. The connection's state is checked before every write, since a write to a closed
+ * connection is dropped without an error; while a request waits in the queue, a comment line goes out every second.
  */
 final class EventStream implements StreamingOutput {
 
     private static final Logger LOG = Logger.getLogger(EventStream.class);
-    private static final Duration HEARTBEAT = Duration.ofSeconds(1);
+    /** How often a request thread with nothing to send checks that its client is still there. */
+    static final Duration HEARTBEAT = Duration.ofSeconds(1);
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] KEEP_ALIVE = ": waiting\n\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -38,8 +40,12 @@ final class EventStream implements StreamingOutput {
     private final ObjectMapper json;
     private final Format format;
     private final boolean includeUsage;
+    private final BooleanSupplier clientGone;
 
-    EventStream(RunningGeneration generation, ObjectMapper json, Format format, boolean includeUsage) {
+    /** @param clientGone whether the client's connection has closed (writes to it would vanish without an error) */
+    EventStream(RunningGeneration generation, ObjectMapper json, Format format, boolean includeUsage,
+            BooleanSupplier clientGone) {
+        this.clientGone = clientGone;
         this.generation = generation;
         this.json = json;
         this.format = format;
@@ -51,6 +57,10 @@ final class EventStream implements StreamingOutput {
         try (generation) {
             send(out, format.first());
             while (true) {
+                if (clientGone.getAsBoolean()) {
+                    LOG.debug("client left a stream; freeing its slot");
+                    return;
+                }
                 RunningGeneration.Event event = generation.next(HEARTBEAT);
                 switch (event) {
                     case null -> {

@@ -81,6 +81,17 @@ public class ProblemMapper {
                 where, null);
     }
 
+    /** Quarkus maps these two itself, in its own shape, unless a mapper names them exactly. */
+    @ServerExceptionMapper
+    public Response mismatched(MismatchedInputException e) {
+        return unreadable(e);
+    }
+
+    @ServerExceptionMapper
+    public Response wrongFormat(InvalidFormatException e) {
+        return unreadable(e);
+    }
+
     @ServerExceptionMapper
     public Response web(WebApplicationException e) {
         int status = e.getResponse().getStatus();
