@@ -191,6 +191,22 @@ class ReadmeTourTest {
         assertEquals(2, versions.out().lines().count(), "one header, one version:\n" + versions.out());
     }
 
+    @Test
+    @Order(9)
+    void servingAnswersOnTheProductionAlias() throws Exception {
+        // the README's OpenAI-style call: serving resolves demo@production through the registry and loads it
+        String body = "{\"model\":\"demo@production\",\"prompt\":\"Once upon a time\",\"max_tokens\":12,\"temperature\":0}";
+        HttpResponse<String> answer = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://localhost:" + (base + 5) + "/v1/completions"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, answer.statusCode(), answer.body());
+        JsonNode completion = JSON.readTree(answer.body());
+        assertEquals("text_completion", completion.path("object").asText(), answer.body());
+        assertFalse(completion.path("choices").path(0).path("text").asText().isBlank(), answer.body());
+        assertTrue(completion.path("usage").path("completion_tokens").asInt() > 0, answer.body());
+    }
+
     /** A base port whose whole range (base+1..base+5, base+1012, base+1013) is free now. */
     private static int freeBase() throws IOException {
         for (int attempt = 0; attempt < 100; attempt++) {

@@ -1,7 +1,9 @@
 package io.emend.cli.stack;
 
 import io.emend.cli.Workspace;
+import io.emend.cli.auth.Role;
 import io.emend.cli.auth.SigningKeys;
+import io.emend.cli.auth.TokenIssuer;
 import io.emend.cli.terminal.Progress;
 import io.emend.stack.KafkaBroker;
 
@@ -267,6 +269,22 @@ public final class LocalStack {
             properties.put("emend.registry.relay.bootstrap-servers", bootstrap);
             settings.environment().registryDatabase(workspace, properties, environment);
             settings.environment().registryObjectStore(workspace, properties, environment);
+        }
+        String registryUrl = ports.url(Component.REGISTRY);
+        if (c == Component.MERGER) {
+            // the merger signs its own short-lived admin tokens (it moves aliases) with the stack's key
+            properties.put("emend.merger.registry.url", registryUrl);
+            properties.put("emend.merger.registry.signing-key", workspace.keys().resolve(SigningKeys.PRIVATE_FILE).toString());
+            properties.put("emend.merger.db.h2-path", workspace.database().resolve("merger").toString());
+            properties.put("emend.merger.storage.cache-dir", workspace.data().resolve("merger/cache").toString());
+            properties.put("emend.merger.storage.work-dir", workspace.data().resolve("merger/work").toString());
+        }
+        if (c == Component.SERVING) {
+            // serving only reads the registry: a reader token that outlives any local session, renewed on every up
+            properties.put("emend.serving.registry.url", registryUrl);
+            properties.put("emend.serving.registry.cache-dir", workspace.data().resolve("serving-cache").toString());
+            environment.put("EMEND_SERVING_REGISTRY_TOKEN", new TokenIssuer(SigningKeys.createOrLoad(workspace.keys()))
+                    .issue("serving", Role.READER, TokenIssuer.MAX_TTL).compact());
         }
         return new ServiceConfig(properties, environment);
     }
