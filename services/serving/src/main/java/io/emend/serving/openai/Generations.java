@@ -178,7 +178,7 @@ public class Generations {
             running.started(loaded.scheduler().submit(new GenerationRequest(ids, sampling, adapter, logprobs, endTokens),
                     running));
             return running;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             lease.close();
             throw e;
         }
