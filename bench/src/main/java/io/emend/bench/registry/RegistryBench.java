@@ -213,7 +213,12 @@ public final class RegistryBench {
                     + registry.tail());
         }
         LoadReport report = new ObjectMapper().readValue(reportFile.toFile(), LoadReport.class);
-        return print(options, report);
+        boolean clean = print(options, report);
+        if (!clean) {
+            System.out.println("registry log tail (the log goes with the run's temporary directory):\n"
+                    + registry.tail());
+        }
+        return clean;
     }
 
     /** Prints every window, the medians, ratios and targets; answers whether every request succeeded. */

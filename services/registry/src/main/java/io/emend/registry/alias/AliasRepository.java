@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
-/** SQL for {@code model_alias} and its move history {@code alias_move}. */
+/**
+ * SQL for {@code model_alias} and its move history {@code alias_move}. The history is read after the alias row, once
+ * its statement has given its connection back: a read never holds one pooled connection while it waits for another.
+ */
 @ApplicationScoped
 public class AliasRepository {
 
@@ -24,18 +27,14 @@ public class AliasRepository {
 
     /** The alias with its history; empty when the model has no alias of that name. */
     public Optional<Alias> find(String model, String name) {
-        return db.one(SELECT + " WHERE m.name = ? AND a.name = ?", this::mapWithHistory, model, name);
+        return db.one(SELECT + " WHERE m.name = ? AND a.name = ?", row -> map(row, List.of()), model, name)
+                .map(alias -> new Alias(alias.id(), alias.model(), alias.name(), alias.version(), alias.updatedAt(),
+                        history(alias.id())));
     }
 
     /** Every alias of a model, without history. */
     public List<Alias> list(String model) {
         return db.list(SELECT + " WHERE m.name = ? ORDER BY a.name", row -> map(row, List.of()), model);
-    }
-
-    /** The id of the version an alias points at. */
-    public Optional<UUID> target(String model, String name) {
-        return db.one("SELECT a.version_id FROM model_alias a JOIN model m ON m.id = a.model_id"
-                + " WHERE m.name = ? AND a.name = ?", row -> row.getObject(1, UUID.class), model, name);
     }
 
     /** The names of the aliases that point at a version. */
@@ -78,16 +77,14 @@ public class AliasRepository {
     public record UndoableMove(UUID id, UUID previousVersionId) {
     }
 
-    private Alias mapWithHistory(ResultSet row) throws SQLException {
-        UUID id = row.getObject("id", UUID.class);
-        List<Alias.Move> history = db.list("SELECT v.seq, pv.seq AS previous_seq, mv.action, mv.moved_at, mv.moved_by,"
+    private List<Alias.Move> history(UUID id) {
+        return db.list("SELECT v.seq, pv.seq AS previous_seq, mv.action, mv.moved_at, mv.moved_by,"
                 + " mv.undone FROM alias_move mv JOIN model_version v ON v.id = mv.version_id"
                 + " LEFT JOIN model_version pv ON pv.id = mv.previous_version_id"
                 + " WHERE mv.alias_id = ? ORDER BY mv.position DESC",
                 r -> new Alias.Move(r.getInt("seq"), (Integer) r.getObject("previous_seq", Integer.class),
                         r.getString("action"), Database.instant(r, "moved_at"), r.getString("moved_by"),
                         r.getBoolean("undone")), id);
-        return map(row, history);
     }
 
     private static Alias map(ResultSet row, List<Alias.Move> history) throws SQLException {

@@ -4,7 +4,6 @@ import io.emend.registry.database.Database;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -22,11 +21,6 @@ public class ManifestRepository {
         db.update("INSERT INTO manifest_entry (version_id, path, sha256, size_bytes, media_type, present)"
                 + " VALUES (?, ?, ?, ?, ?, ?)", versionId, entry.path(), entry.sha256(), entry.size(), entry.mediaType(),
                 entry.present());
-    }
-
-    public List<ManifestEntry> of(UUID versionId) {
-        return db.list("SELECT path, sha256, size_bytes, media_type, present FROM manifest_entry WHERE version_id = ?"
-                + " ORDER BY path", ManifestRepository::map, versionId);
     }
 
     public Optional<ManifestEntry> find(UUID versionId, String path) {

@@ -4,11 +4,15 @@ import io.emend.registry.database.Database;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
-/** SQL for the {@code model} and {@code model_tag} tables. */
+/**
+ * SQL for the {@code model} and {@code model_tag} tables. Tags are read after the model rows, once their statement
+ * has given its connection back: a read never holds one pooled connection while it waits for another.
+ */
 @ApplicationScoped
 public class ModelRepository {
 
@@ -29,11 +33,11 @@ public class ModelRepository {
     }
 
     public Optional<Model> findByName(String name) {
-        return db.one("SELECT " + COLUMNS + " FROM model WHERE name = ?", this::map, name);
+        return db.one("SELECT " + COLUMNS + " FROM model WHERE name = ?", ModelRepository::row, name).map(this::model);
     }
 
     public Optional<Model> findById(UUID id) {
-        return db.one("SELECT " + COLUMNS + " FROM model WHERE id = ?", this::map, id);
+        return db.one("SELECT " + COLUMNS + " FROM model WHERE id = ?", ModelRepository::row, id).map(this::model);
     }
 
     /**
@@ -42,16 +46,19 @@ public class ModelRepository {
      * and in commit order.
      */
     public Optional<Model> lockByName(String name) {
-        return db.one("SELECT " + COLUMNS + " FROM model WHERE name = ? FOR UPDATE", this::map, name);
+        return db.one("SELECT " + COLUMNS + " FROM model WHERE name = ? FOR UPDATE", ModelRepository::row, name)
+                .map(this::model);
     }
 
     public List<Model> page(Optional<String> tag, int page, int size) {
         String paging = " ORDER BY name OFFSET ? ROWS FETCH FIRST ? ROWS ONLY";
         if (tag.isPresent()) {
             return db.list("SELECT " + COLUMNS + " FROM model WHERE id IN (SELECT model_id FROM model_tag WHERE tag = ?)"
-                    + paging, this::map, tag.get(), (long) page * size, size);
+                    + paging, ModelRepository::row, tag.get(), (long) page * size, size).stream().map(this::model)
+                    .toList();
         }
-        return db.list("SELECT " + COLUMNS + " FROM model" + paging, this::map, (long) page * size, size);
+        return db.list("SELECT " + COLUMNS + " FROM model" + paging, ModelRepository::row, (long) page * size, size)
+                .stream().map(this::model).toList();
     }
 
     public long count(Optional<String> tag) {
@@ -65,10 +72,18 @@ public class ModelRepository {
         db.update("UPDATE model SET archived = TRUE WHERE id = ?", id);
     }
 
-    private Model map(ResultSet row) throws SQLException {
-        UUID id = row.getObject("id", UUID.class);
-        List<String> tags = db.list("SELECT tag FROM model_tag WHERE model_id = ? ORDER BY tag", r -> r.getString(1), id);
-        return new Model(id, row.getString("name"), row.getString("description"), row.getString("family"), tags,
-                row.getBoolean("archived"), Database.instant(row, "created_at"));
+    /** The columns of one {@code model} row. */
+    private record Row(UUID id, String name, String description, String family, boolean archived, Instant createdAt) {
+    }
+
+    private static Row row(ResultSet row) throws SQLException {
+        return new Row(row.getObject("id", UUID.class), row.getString("name"), row.getString("description"),
+                row.getString("family"), row.getBoolean("archived"), Database.instant(row, "created_at"));
+    }
+
+    private Model model(Row row) {
+        List<String> tags = db.list("SELECT tag FROM model_tag WHERE model_id = ? ORDER BY tag", r -> r.getString(1),
+                row.id());
+        return new Model(row.id(), row.name(), row.description(), row.family(), tags, row.archived(), row.createdAt());
     }
 }

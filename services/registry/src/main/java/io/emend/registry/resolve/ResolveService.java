@@ -1,22 +1,21 @@
 package io.emend.registry.resolve;
 
-import io.emend.registry.alias.AliasRepository;
 import io.emend.registry.version.Version;
 import io.emend.registry.version.VersionRepository;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.util.Optional;
 
-/** Turns a reference into the version it names: the lookup serving makes on every swap, so it is one or two reads. */
+/**
+ * Turns a reference into the version it names: the lookup serving makes on every swap, so it is the two statements
+ * of one version read (an alias is joined into the first), never a chain of lookups.
+ */
 @ApplicationScoped
 public class ResolveService {
 
     private final VersionRepository versions;
-    private final AliasRepository aliases;
-
-    ResolveService(VersionRepository versions, AliasRepository aliases) {
+    ResolveService(VersionRepository versions) {
         this.versions = versions;
-        this.aliases = aliases;
     }
 
     /** A resolved reference: the version, and the alias it went through if any. */
@@ -27,8 +26,7 @@ public class ResolveService {
     public Resolved resolve(Reference reference) {
         if (reference.alias().isPresent()) {
             String alias = reference.alias().get();
-            Version version = aliases.target(reference.model(), alias)
-                    .flatMap(versions::findById)
+            Version version = versions.findByAlias(reference.model(), alias)
                     .orElseThrow(() -> new NothingMatches(reference, "no such alias"));
             return new Resolved(version, Optional.of(alias));
         }

@@ -1,28 +1,38 @@
 package io.emend.registry.version;
 
-import io.emend.registry.artifact.ManifestRepository;
+import io.emend.registry.artifact.ManifestEntry;
 import io.emend.registry.database.Database;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
-/** SQL for {@code model_version} and {@code version_parent}. */
+/**
+ * SQL for {@code model_version} and {@code version_parent}. A version is read with two statements whatever the lookup:
+ * its row joined with its manifest entries, then its parents (once per version). The first statement's connection is
+ * back in the pool before the second takes one: a read holding a connection while it waits for another starves the
+ * pool as soon as as many reads run at once as it has connections, and each then waits for the acquisition timeout.
+ */
 @ApplicationScoped
 public class VersionRepository {
 
     private static final String SELECT = "SELECT v.id, v.model_id, m.name AS model_name, v.seq, v.state, v.operation,"
-            + " v.recipe, v.metrics, v.reason, v.created_at FROM model_version v JOIN model m ON m.id = v.model_id";
+            + " v.recipe, v.metrics, v.reason, v.created_at, e.path, e.sha256, e.size_bytes, e.media_type, e.present"
+            + " FROM model_version v JOIN model m ON m.id = v.model_id"
+            + " LEFT JOIN manifest_entry e ON e.version_id = v.id";
+    private static final String ORDER = " ORDER BY v.seq, e.path";
 
     private final Database db;
-    private final ManifestRepository manifests;
 
-    VersionRepository(Database db, ManifestRepository manifests) {
+    VersionRepository(Database db) {
         this.db = db;
-        this.manifests = manifests;
     }
 
     /** The row of a new version; parents and manifest are inserted separately. */
@@ -43,25 +53,30 @@ public class VersionRepository {
     }
 
     public Optional<Version> find(String model, int number) {
-        return db.one(SELECT + " WHERE m.name = ? AND v.seq = ?", this::map, model, number);
+        return one(" WHERE m.name = ? AND v.seq = ?", model, number);
     }
 
     public Optional<Version> findById(UUID id) {
-        return db.one(SELECT + " WHERE v.id = ?", this::map, id);
+        return one(" WHERE v.id = ?", id);
+    }
+
+    /** The version an alias of the model points at; empty when the model has no alias of that name. */
+    public Optional<Version> findByAlias(String model, String alias) {
+        return one(" JOIN model_alias a ON a.version_id = v.id AND a.model_id = v.model_id"
+                + " WHERE m.name = ? AND a.name = ?", model, alias);
     }
 
     /** The newest version of a model that is ready, the target of a bare model-name reference. */
     public Optional<Version> latestReady(String model) {
-        return db.one(SELECT + " WHERE m.name = ? AND v.seq = (SELECT MAX(r.seq) FROM model_version r"
-                + " WHERE r.model_id = m.id AND r.state = ?)", this::map, model, VersionState.READY.name());
+        return one(" WHERE m.name = ? AND v.seq = (SELECT MAX(r.seq) FROM model_version r"
+                + " WHERE r.model_id = m.id AND r.state = ?)", model, VersionState.READY.name());
     }
 
     public List<Version> list(String model, Optional<VersionState> state) {
         if (state.isPresent()) {
-            return db.list(SELECT + " WHERE m.name = ? AND v.state = ? ORDER BY v.seq", this::map, model,
-                    state.get().name());
+            return query(" WHERE m.name = ? AND v.state = ?", model, state.get().name());
         }
-        return db.list(SELECT + " WHERE m.name = ? ORDER BY v.seq", this::map, model);
+        return query(" WHERE m.name = ?", model);
     }
 
     public void updateState(UUID id, VersionState state, String reason) {
@@ -83,17 +98,58 @@ public class VersionRepository {
     public record Child(UUID id, ParentRole role) {
     }
 
-    private Version map(ResultSet row) throws SQLException {
-        UUID id = row.getObject("id", UUID.class);
-        List<Version.Parent> parents = db.list("SELECT p.parent_id, m.name, v.seq, p.parent_role FROM version_parent p"
+    private Optional<Version> one(String clause, Object... params) {
+        List<Version> found = query(clause, params);
+        if (found.size() > 1) {
+            throw new IllegalStateException("expected at most one version, got " + found.size() + " for" + clause);
+        }
+        return found.stream().findFirst();
+    }
+
+    /** The versions a clause selects, in number order, each with its manifest (by path) and parents. */
+    private List<Version> query(String clause, Object... params) {
+        List<Row> rows = db.list(SELECT + clause + ORDER, VersionRepository::row, params);
+        Map<UUID, Row> heads = new LinkedHashMap<>();
+        Map<UUID, List<ManifestEntry>> files = new HashMap<>();
+        for (Row row : rows) {
+            heads.putIfAbsent(row.id(), row);
+            List<ManifestEntry> entries = files.computeIfAbsent(row.id(), id -> new ArrayList<>());
+            if (row.file() != null) {
+                entries.add(row.file());
+            }
+        }
+        List<Version> versions = new ArrayList<>(heads.size());
+        for (Row head : heads.values()) {
+            versions.add(head.version(parentsOf(head.id()), List.copyOf(files.get(head.id()))));
+        }
+        return versions;
+    }
+
+    private List<Version.Parent> parentsOf(UUID id) {
+        return db.list("SELECT p.parent_id, m.name, v.seq, p.parent_role FROM version_parent p"
                 + " JOIN model_version v ON v.id = p.parent_id JOIN model m ON m.id = v.model_id"
                 + " WHERE p.version_id = ? ORDER BY p.position",
                 r -> new Version.Parent(r.getObject("parent_id", UUID.class), r.getString("name"), r.getInt("seq"),
                         ParentRole.valueOf(r.getString("parent_role"))), id);
-        Instant createdAt = Database.instant(row, "created_at");
-        return new Version(id, row.getObject("model_id", UUID.class), row.getString("model_name"), row.getInt("seq"),
-                VersionState.valueOf(row.getString("state")), Operation.valueOf(row.getString("operation")),
-                row.getString("recipe"), row.getString("metrics"), parents, manifests.of(id), createdAt,
-                row.getString("reason"));
+    }
+
+    /** One row of {@link #SELECT}: a version's columns and one of its files (null for a version without files). */
+    private record Row(UUID id, UUID modelId, String model, int number, VersionState state, Operation operation,
+            String recipe, String metrics, Instant createdAt, String reason, ManifestEntry file) {
+
+        Version version(List<Version.Parent> parents, List<ManifestEntry> manifest) {
+            return new Version(id, modelId, model, number, state, operation, recipe, metrics, parents, manifest,
+                    createdAt, reason);
+        }
+    }
+
+    private static Row row(ResultSet row) throws SQLException {
+        String path = row.getString("path");
+        ManifestEntry file = path == null ? null : new ManifestEntry(path, row.getString("sha256"),
+                row.getLong("size_bytes"), row.getString("media_type"), row.getBoolean("present"));
+        return new Row(row.getObject("id", UUID.class), row.getObject("model_id", UUID.class),
+                row.getString("model_name"), row.getInt("seq"), VersionState.valueOf(row.getString("state")),
+                Operation.valueOf(row.getString("operation")), row.getString("recipe"), row.getString("metrics"),
+                Database.instant(row, "created_at"), row.getString("reason"), file);
     }
 }
