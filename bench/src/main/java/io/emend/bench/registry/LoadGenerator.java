@@ -102,7 +102,8 @@ public final class LoadGenerator {
         List<Lookup> lookups = List.of(
                 new Lookup.GetVersion(http, options.base, token, versions),
                 new Lookup.ResolveAlias(http, options.base, token, aliased),
-                new Lookup.JdbcPrimaryKey(options.url(), ScratchDatabase.user(), versions));
+                new Lookup.JdbcPrimaryKey(options.url(), ScratchDatabase.user(), versions),
+                new Lookup.JdbcResolveStatements(options.url(), ScratchDatabase.user(), aliased));
         SplittableRandom random = new SplittableRandom(7);
         for (Lookup lookup : lookups) {
             try (Lookup.Client client = lookup.open()) {

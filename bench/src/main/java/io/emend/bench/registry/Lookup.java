@@ -21,7 +21,8 @@ import java.util.UUID;
  * One kind of request the load generator repeats. Each client thread opens its own {@link Client} (its HTTP
  * keep-alive connection, or its JDBC connection with a prepared statement) and calls it in a closed loop.
  */
-sealed interface Lookup permits Lookup.GetVersion, Lookup.ResolveAlias, Lookup.JdbcPrimaryKey {
+sealed interface Lookup permits Lookup.GetVersion, Lookup.ResolveAlias, Lookup.JdbcPrimaryKey,
+        Lookup.JdbcResolveStatements {
 
     /** The name in tables and in the results file. */
     String name();
@@ -125,6 +126,95 @@ sealed interface Lookup permits Lookup.GetVersion, Lookup.ResolveAlias, Lookup.J
                         row.getObject(9, OffsetDateTime.class);
                         return seq;
                     }
+                }
+
+                @Override
+                public void close() throws SQLException {
+                    connection.close();
+                }
+            };
+        }
+    }
+
+    /**
+     * Not a floor but a breakdown: the two statements the registry runs for {@code resolve name@alias} (the version
+     * row joined with its alias and manifest, then its parents, as {@code VersionRepository} writes them), over plain
+     * JDBC with the same concurrency. The gap between this and the HTTP resolve is the service (HTTP, token
+     * verification, JSON, pool); the gap between this and the primary-key floor is the SQL.
+     */
+    record JdbcResolveStatements(String url, String user, List<Target> aliased) implements Lookup {
+
+        private static final String VERSION = "SELECT v.id, v.model_id, m.name AS model_name, v.seq, v.state,"
+                + " v.operation, v.recipe, v.metrics, v.reason, v.created_at, e.path, e.sha256, e.size_bytes,"
+                + " e.media_type, e.present FROM model_version v JOIN model m ON m.id = v.model_id"
+                + " LEFT JOIN manifest_entry e ON e.version_id = v.id"
+                + " JOIN model_alias a ON a.version_id = v.id AND a.model_id = v.model_id"
+                + " WHERE m.name = ? AND a.name = ? ORDER BY v.seq, e.path";
+        private static final String PARENTS = "SELECT p.parent_id, m.name, v.seq, p.parent_role FROM version_parent p"
+                + " JOIN model_version v ON v.id = p.parent_id JOIN model m ON m.id = v.model_id"
+                + " WHERE p.version_id = ? ORDER BY p.position";
+
+        @Override
+        public String name() {
+            return "JDBC resolve statements";
+        }
+
+        @Override
+        public Client open() throws SQLException {
+            Connection connection = DriverManager.getConnection(url, user, "");
+            PreparedStatement version = connection.prepareStatement(VERSION);
+            PreparedStatement parents = connection.prepareStatement(PARENTS);
+            return new Client() {
+                @Override
+                public boolean call(SplittableRandom random) throws SQLException {
+                    return resolve(aliased.get(random.nextInt(aliased.size()))) > 0;
+                }
+
+                @Override
+                public void check(SplittableRandom random) throws SQLException {
+                    Target target = aliased.get(random.nextInt(aliased.size()));
+                    int number = resolve(target);
+                    if (number != target.number()) {
+                        throw new IllegalStateException("the resolve statements for " + target + " read " + number);
+                    }
+                }
+
+                /** Reads every column of every row, as the registry maps them; answers the version number. */
+                private int resolve(Target target) throws SQLException {
+                    version.setString(1, target.model());
+                    version.setString(2, SeedCatalog.ALIAS);
+                    UUID id = null;
+                    int number = 0;
+                    try (ResultSet rows = version.executeQuery()) {
+                        while (rows.next()) {
+                            id = rows.getObject(1, UUID.class);
+                            rows.getObject(2, UUID.class);
+                            rows.getString(3);
+                            number = rows.getInt(4);
+                            for (int column = 5; column <= 9; column++) {
+                                rows.getString(column);
+                            }
+                            rows.getObject(10, OffsetDateTime.class);
+                            rows.getString(11);
+                            rows.getString(12);
+                            rows.getLong(13);
+                            rows.getString(14);
+                            rows.getBoolean(15);
+                        }
+                    }
+                    if (id == null) {
+                        return 0;
+                    }
+                    parents.setObject(1, id);
+                    try (ResultSet rows = parents.executeQuery()) {
+                        while (rows.next()) {
+                            rows.getObject(1, UUID.class);
+                            rows.getString(2);
+                            rows.getInt(3);
+                            rows.getString(4);
+                        }
+                    }
+                    return number;
                 }
 
                 @Override

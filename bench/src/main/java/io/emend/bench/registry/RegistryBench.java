@@ -27,9 +27,10 @@ import java.util.stream.Stream;
  *
  * <p>Creates a fresh PostgreSQL database, an RS256 key pair and the packaged registry as a child JVM pointing at
  * both; seeds models, versions with manifests and an alias through the REST API; then starts {@link LoadGenerator}
- * as a second JVM, which measures {@code GET /v1/models/{name}/versions/{n}}, {@code GET /v1/resolve/{name}@alias}
- * and the JDBC floor with the same closed-loop concurrency. Prints the windows, medians over rounds, the ratios and
- * the issue's targets, then stops the registry and drops the database, also on failure or Ctrl-C.
+ * as a second JVM, which measures {@code GET /v1/models/{name}/versions/{n}}, {@code GET /v1/resolve/{name}@alias},
+ * the JDBC floor and, as a breakdown, resolve's own SQL over JDBC, all with the same closed-loop concurrency. Prints
+ * the windows, medians over rounds, the ratios and the issue's targets, then stops the registry and drops the
+ * database, also on failure or Ctrl-C.
  *
  * <pre>
  * ./mvnw -q -B -DskipTests -pl bench,services/registry -am package
@@ -237,8 +238,8 @@ public final class RegistryBench {
         for (LoadReport.Window w : report.windows()) {
             byLookup.computeIfAbsent(w.lookup(), k -> new ArrayList<>()).add(w);
         }
-        Map<String, Double> statements = new LinkedHashMap<>();
-        report.probes().forEach(p -> statements.put(p.lookup(), p.statementsPerRequest()));
+        Map<String, Double> perRequest = new LinkedHashMap<>();
+        report.probes().forEach(p -> perRequest.put(p.lookup(), p.statementsPerRequest()));
         int cores = Runtime.getRuntime().availableProcessors();
         System.out.println();
         System.out.printf(Locale.ROOT, "medians over %d rounds, %d clients:%n%n", options.rounds,
@@ -252,8 +253,8 @@ public final class RegistryBench {
             System.out.printf(Locale.ROOT, "| %s | %.3f | %.3f | %.0f | %s | %.0f | %.0f |%n", entry.getKey(),
                     median(ws, LoadReport.Window::p50Micros) / 1e3, median(ws, LoadReport.Window::p99Micros) / 1e3,
                     median(ws, LoadReport.Window::requestsPerSecond),
-                    statements.containsKey(entry.getKey())
-                            ? String.format(Locale.ROOT, "%.2f", statements.get(entry.getKey())) : "-",
+                    perRequest.containsKey(entry.getKey())
+                            ? String.format(Locale.ROOT, "%.2f", perRequest.get(entry.getKey())) : "-",
                     cpu, cores * 1e6 / cpu);
         }
         List<LoadReport.Window> resolve = byLookup.get("resolve name@alias");
@@ -269,6 +270,10 @@ public final class RegistryBench {
         System.out.printf(Locale.ROOT, "resolve p50 / JDBC p50     = %.2fx  (target <= %.0fx: %s)%n", resolveRatio,
                 TARGET_RATIO, resolveRatio <= TARGET_RATIO ? "met" : "NOT met");
         System.out.printf(Locale.ROOT, "GET version p50 / JDBC p50 = %.2fx%n", versionRatio);
+        List<LoadReport.Window> statements = byLookup.get("JDBC resolve statements");
+        System.out.printf(Locale.ROOT, "resolve's SQL alone over JDBC, p50 / JDBC p50 = %.2fx; resolve p50 / its SQL"
+                + " p50 = %.2fx%n", median(statements, LoadReport.Window::p50Micros) / floorP50,
+                median(resolve, LoadReport.Window::p50Micros) / median(statements, LoadReport.Window::p50Micros));
         System.out.printf(Locale.ROOT, "resolve req/s              = %.0f  (target >= %.0f on 2 cores, %d here: %s)"
                 + "%n", resolveRps, TARGET_RPS, cores, resolveRps >= TARGET_RPS ? "met" : "NOT met");
         System.out.printf(Locale.ROOT, "GET version req/s          = %.0f; resolve / JDBC req/s = %.2f%n", versionRps,
