@@ -1,6 +1,6 @@
-package io.emend.merger.registry;
+package io.emend.service.registry;
 
-/** The registry could not be reached or answered something the merger cannot act on (the merger's fault or its). */
+/** The registry could not be reached or answered something a service cannot act on (the service's fault or its). */
 public class RegistryUnavailable extends RuntimeException {
 
     public RegistryUnavailable(String message) {

@@ -1,4 +1,4 @@
-package io.emend.merger;
+package io.emend.service.stack;
 
 import io.smallrye.jwt.build.Jwt;
 import io.smallrye.jwt.util.KeyUtils;

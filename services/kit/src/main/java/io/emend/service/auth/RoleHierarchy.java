@@ -1,4 +1,4 @@
-package io.emend.merger.auth;
+package io.emend.service.auth;
 
 import io.quarkus.security.identity.AuthenticationRequestContext;
 import io.quarkus.security.identity.SecurityIdentity;

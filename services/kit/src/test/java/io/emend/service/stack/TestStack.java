@@ -1,4 +1,4 @@
-package io.emend.merger;
+package io.emend.service.stack;
 
 import io.emend.contracts.event.Topics;
 import io.emend.stack.KafkaBroker;
@@ -22,6 +22,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -32,31 +33,47 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 
 /**
- * The real components the merger talks to, started once for the test run: a Kafka broker (child JVM), two fresh
- * PostgreSQL databases, and the registry itself, its packaged app ({@code services/registry/target/quarkus-app})
- * run as a child process against one of them. A fresh RS256 key pair signs every token: the registry and the merger
- * verify with its public half, and the merger signs its own registry tokens with the private half, as under
- * {@code ./emend up}.
+ * The real components a job service talks to, started once for the test run: a Kafka broker (child JVM) with Emend's
+ * topics, two fresh PostgreSQL databases, and the registry itself, its packaged app
+ * ({@code services/registry/target/quarkus-app}) run as a child process against one of them. A fresh RS256 key pair
+ * signs every token: the registry and the service verify with its public half, and the service signs its own registry
+ * tokens with the private half, as under {@code ./emend up}.
+ *
+ * <p>A service's tests name a subclass with a no-argument constructor in {@code @QuarkusTestResource}, e.g.
+ * {@code MergerTestStack extends TestStack { MergerTestStack() { super("merger"); } }}; it answers the service's
+ * {@code emend.<service>.db|registry|events|storage} keys and may add its own by overriding {@link #start()}.
  */
 public class TestStack implements QuarkusTestResourceLifecycleManager {
 
     /** Where the key pair is written; {@link Tokens} reads the private key from here. */
-    public static final Path KEYS = Path.of("target", "merger-test-keys").toAbsolutePath();
+    public static final Path KEYS = Path.of("target", "test-keys").toAbsolutePath();
     private static final String POSTGRES = System.getProperty("emend.test.postgres", "127.0.0.1:5432");
     private static final Duration REGISTRY_START = Duration.ofSeconds(120);
 
+    private final String service;
     private final List<String> databases = new ArrayList<>();
     private KafkaBroker broker;
     private Process registry;
-    private Path scratch;
+    /** A fresh directory for this run: the broker's log, the registry's object store, the service's storage. */
+    protected Path scratch;
+
+    /** @param service the service under test, the middle of its configuration keys {@code emend.<service>.*} */
+    protected TestStack(String service) {
+        this.service = service;
+    }
+
+    /** The registry's object store, a directory (its blobs live under {@code blobs/sha256/}). */
+    protected Path registryObjects() {
+        return scratch.resolve("registry").resolve("objects");
+    }
 
     @Override
     public Map<String, String> start() {
         try {
-            scratch = Files.createTempDirectory("emend-merger-test");
+            scratch = Files.createTempDirectory("emend-" + service + "-test");
             writeKeys();
-            String registryDb = createDatabase("emend_merger_registry_");
-            String mergerDb = createDatabase("emend_merger_");
+            String registryDb = createDatabase("emend_" + service + "_registry_");
+            String serviceDb = createDatabase("emend_" + service + "_");
             int registryPort = freePort();
             registry = startRegistry(registryPort, registryDb);
             broker = new KafkaBroker(KafkaBroker.Config.of(scratch.resolve("kafka")));
@@ -64,18 +81,19 @@ public class TestStack implements QuarkusTestResourceLifecycleManager {
             createTopics(broker.bootstrapServers());
             String registryUrl = "http://127.0.0.1:" + registryPort;
             awaitRegistry(registryUrl);
-            return Map.ofEntries(
-                    Map.entry("emend.merger.db.url", "jdbc:postgresql://" + POSTGRES + "/" + mergerDb),
-                    Map.entry("emend.merger.db.username", "postgres"),
-                    Map.entry("emend.merger.registry.url", registryUrl),
-                    Map.entry("emend.merger.registry.signing-key", KEYS.resolve("private.pem").toString()),
+            String prefix = "emend." + service + ".";
+            return new HashMap<>(Map.ofEntries(
+                    Map.entry(prefix + "db.url", "jdbc:postgresql://" + POSTGRES + "/" + serviceDb),
+                    Map.entry(prefix + "db.username", "postgres"),
+                    Map.entry(prefix + "registry.url", registryUrl),
+                    Map.entry(prefix + "registry.signing-key", KEYS.resolve("private.pem").toString()),
                     Map.entry("mp.jwt.verify.publickey.location", KEYS.resolve("public.pem").toUri().toString()),
-                    Map.entry("emend.merger.events.bootstrap-servers", broker.bootstrapServers()),
-                    Map.entry("emend.merger.storage.cache-dir", scratch.resolve("cache").toString()),
-                    Map.entry("emend.merger.storage.work-dir", scratch.resolve("work").toString()));
+                    Map.entry(prefix + "events.bootstrap-servers", broker.bootstrapServers()),
+                    Map.entry(prefix + "storage.cache-dir", scratch.resolve("cache").toString()),
+                    Map.entry(prefix + "storage.work-dir", scratch.resolve("work").toString())));
         } catch (IOException e) {
             stop();
-            throw new UncheckedIOException("the merger's test stack did not start", e);
+            throw new UncheckedIOException("the " + service + "'s test stack did not start", e);
         } catch (RuntimeException e) {
             stop();
             throw e;
@@ -107,8 +125,9 @@ public class TestStack implements QuarkusTestResourceLifecycleManager {
         Path root = Path.of(System.getProperty("emend.root", "../..")).toAbsolutePath();
         Path jar = root.resolve("services/registry/target/quarkus-app/quarkus-run.jar");
         if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException(jar + " is missing: the merger's tests run the real registry; build it"
-                    + " first (./mvnw -pl services/merger -am verify builds it as part of the reactor)");
+            throw new IllegalStateException(jar + " is missing: the " + service + "'s tests run the real registry;"
+                    + " build it first (./mvnw -pl services/" + service + " -am verify builds it as part of the reactor,"
+                    + " when the service's pom has the test-scoped emend-registry pom dependency)");
         }
         Path dir = Files.createDirectories(scratch.resolve("registry"));
         List<String> command = List.of(
@@ -199,16 +218,18 @@ public class TestStack implements QuarkusTestResourceLifecycleManager {
         }
     }
 
+    /** Every Emend topic, one partition each: consumers subscribe before anything is published. */
     private static void createTopics(String bootstrap) {
         Properties settings = new Properties();
         settings.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        List<String> topics = List.of(Topics.JOBS, Topics.DATASETS, Topics.VERSIONS, Topics.ALIASES);
         try (Admin admin = Admin.create(settings)) {
-            admin.createTopics(List.of(new NewTopic(Topics.JOBS, 1, (short) 1))).all().get();
+            admin.createTopics(topics.stream().map(t -> new NewTopic(t, 1, (short) 1)).toList()).all().get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         } catch (ExecutionException e) {
-            throw new IllegalStateException("cannot create " + Topics.JOBS, e.getCause());
+            throw new IllegalStateException("cannot create " + topics, e.getCause());
         }
     }
 }

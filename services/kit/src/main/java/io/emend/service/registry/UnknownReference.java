@@ -1,6 +1,6 @@
-package io.emend.merger.registry;
+package io.emend.service.registry;
 
-/** A recipe names a model reference the registry does not know, or one that is not ready to be merged. */
+/** A request names a model reference the registry does not know, or one that is not ready to be used. */
 public class UnknownReference extends RuntimeException {
 
     private final String reference;

@@ -1,10 +1,8 @@
-package io.emend.merger.input;
+package io.emend.service.input;
 
-import io.emend.merger.MergerConfig;
-import io.emend.merger.registry.RegistryClient;
-import io.emend.merger.registry.RegistryUnavailable;
-import io.emend.merger.registry.ResolvedVersion;
-import jakarta.enterprise.context.ApplicationScoped;
+import io.emend.service.registry.RegistryClient;
+import io.emend.service.registry.RegistryUnavailable;
+import io.emend.service.registry.ResolvedVersion;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -19,11 +17,10 @@ import java.util.HexFormat;
 import java.util.regex.Pattern;
 
 /**
- * Input files kept on local disk under their sha256, so a version merged twice (or two versions sharing files) is
+ * Input files kept on local disk under their sha256, so a version used twice (or two versions sharing files) is
  * downloaded once. A file enters the cache only after its digest and size are checked, through a temporary name and
  * an atomic rename, so a crash mid-download never leaves a wrong file under a digest's name.
  */
-@ApplicationScoped
 public class InputCache {
 
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
@@ -31,8 +28,9 @@ public class InputCache {
     private final Path root;
     private final RegistryClient registry;
 
-    InputCache(MergerConfig config, RegistryClient registry) {
-        this.root = config.storage().cacheDir().toAbsolutePath();
+    /** @param root the cache directory ({@code emend.<service>.storage.cache-dir}) */
+    public InputCache(Path root, RegistryClient registry) {
+        this.root = root.toAbsolutePath();
         this.registry = registry;
     }
 
@@ -55,11 +53,28 @@ public class InputCache {
     }
 
     /** The cached file holding {@code entry}'s bytes, downloaded and verified first if needed. */
-    Path blob(ResolvedVersion.ManifestEntry entry) throws IOException {
+    public Path blob(ResolvedVersion.ManifestEntry entry) throws IOException {
         String sha = entry.sha256();
         if (sha == null || !SHA256.matcher(sha).matches()) {
             throw new RegistryUnavailable("artifact '" + entry.path() + "' has no valid sha256 in its manifest");
         }
+        return fetch(sha, entry.size(), "artifact '" + entry.path() + "'", "its manifest says");
+    }
+
+    /**
+     * The cached file holding the registry blob with this digest (any size), downloaded and verified first if needed.
+     *
+     * @throws IllegalArgumentException when {@code sha256} is not 64 lower-case hex digits
+     */
+    public Path blob(String sha256) throws IOException {
+        if (sha256 == null || !SHA256.matcher(sha256).matches()) {
+            throw new IllegalArgumentException("not a sha256 digest (64 lower-case hex digits): '" + sha256 + "'");
+        }
+        return fetch(sha256, -1, "blob " + sha256, "it was asked for as");
+    }
+
+    /** @param size the expected size, or -1 when only the digest is known */
+    private Path fetch(String sha, long size, String what, String claim) throws IOException {
         Path cached = root.resolve(sha.substring(0, 2)).resolve(sha);
         if (Files.isRegularFile(cached)) {
             return cached;
@@ -68,11 +83,11 @@ public class InputCache {
         Path partial = Files.createTempFile(cached.getParent(), sha, ".partial");
         try {
             registry.downloadBlob(sha, partial);
-            long size = Files.size(partial);
+            long actualSize = Files.size(partial);
             String actual = sha256(partial);
-            if (!actual.equals(sha) || size != entry.size()) {
-                throw new RegistryUnavailable("artifact '" + entry.path() + "' arrived with sha256 " + actual + " and "
-                        + size + " bytes, but its manifest says " + sha + " and " + entry.size() + " bytes");
+            if (!actual.equals(sha) || (size >= 0 && actualSize != size)) {
+                throw new RegistryUnavailable(what + " arrived with sha256 " + actual + " and " + actualSize
+                        + " bytes, but " + claim + " " + sha + (size >= 0 ? " and " + size + " bytes" : ""));
             }
             try {
                 Files.move(partial, cached, StandardCopyOption.ATOMIC_MOVE);

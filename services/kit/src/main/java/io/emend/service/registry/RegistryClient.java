@@ -1,9 +1,7 @@
-package io.emend.merger.registry;
+package io.emend.service.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.emend.merger.MergerConfig;
-import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -17,8 +15,12 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-/** The registry's REST API (services/registry/API.md), the calls a merge makes. */
-@ApplicationScoped
+/**
+ * The registry's REST API (services/registry/API.md), the calls a job service makes: resolve a reference, read a
+ * version, download blobs, create a version with its lineage, upload its artifacts by sha256, mark it ready or failed,
+ * move an alias. Every failure to talk to the registry is a {@link RegistryUnavailable} whose message says what was
+ * being done and what the registry answered.
+ */
 public class RegistryClient {
 
     private final URI base;
@@ -27,10 +29,10 @@ public class RegistryClient {
     private final ObjectMapper json;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
-    RegistryClient(MergerConfig config, RegistryTokens tokens, ObjectMapper json) {
-        String url = config.registry().url().toString();
+    public RegistryClient(RegistryConfig config, RegistryTokens tokens, ObjectMapper json) {
+        String url = config.url().toString();
         this.base = URI.create(url.endsWith("/") ? url : url + "/");
-        this.timeout = config.registry().timeout();
+        this.timeout = config.timeout();
         this.tokens = tokens;
         this.json = json;
     }
@@ -49,9 +51,35 @@ public class RegistryClient {
         ResolvedVersion version = read(expect(answer, 200, "resolve " + ref), ResolvedVersion.class);
         if (!"ready".equals(version.state())) {
             throw new UnknownReference(ref, "model reference '" + ref + "' is version " + version.exactRef()
-                    + " in state " + version.state() + "; only ready versions can be merged");
+                    + " in state " + version.state() + "; only ready versions can be used");
         }
         return version;
+    }
+
+    /**
+     * A version with its parents, recipe and metrics.
+     *
+     * @throws UnknownReference when the model or version does not exist
+     */
+    public VersionDetails version(String model, int number) {
+        String what = "read version " + model + ":" + number;
+        HttpResponse<String> answer = send(request("v1/models/" + segment(model) + "/versions/" + number).GET(), what);
+        if (answer.statusCode() == 404) {
+            throw new UnknownReference(model + ":" + number, "no version " + model + ":" + number
+                    + " in the registry: " + detailOf(answer));
+        }
+        return read(expect(answer, 200, what), VersionDetails.class);
+    }
+
+    /** The version number an alias points at, or empty when the model has no such alias. */
+    public java.util.Optional<Integer> aliasTarget(String model, String alias) {
+        String what = "read alias " + model + "@" + alias;
+        HttpResponse<String> answer = send(request("v1/models/" + segment(model) + "/aliases/" + segment(alias)).GET(),
+                what);
+        if (answer.statusCode() == 404) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(read(expect(answer, 200, what), JsonNode.class).path("version").asInt());
     }
 
     /** Streams the blob with this digest into {@code target}; the caller verifies it. */
@@ -85,11 +113,19 @@ public class RegistryClient {
         }
     }
 
-    /** Creates a pending version from a request body of {@code POST /v1/models/{name}/versions}; returns its number. */
-    public int createVersion(String model, Object body) {
+    /** Creates a pending version; returns its number. */
+    public int createVersion(String model, NewVersion version) {
         HttpResponse<String> answer = send(request("v1/models/" + segment(model) + "/versions")
-                .header("Content-Type", "application/json").POST(body(body)), "create a version of " + model);
+                .header("Content-Type", "application/json").POST(body(version)), "create a version of " + model);
         return read(expect(answer, 201, "create a version of " + model), JsonNode.class).path("number").asInt();
+    }
+
+    /** Merges {@code metrics} into a version's metrics ({@code PUT .../metrics}). */
+    public void putMetrics(String model, int number, Map<String, ?> metrics) {
+        String what = "record metrics of " + model + ":" + number;
+        HttpResponse<String> answer = send(request("v1/models/" + segment(model) + "/versions/" + number + "/metrics")
+                .header("Content-Type", "application/json").PUT(body(metrics)), what);
+        expect(answer, 200, what);
     }
 
     /** Uploads one artifact; the registry checks it against {@code sha256}. */
@@ -103,7 +139,7 @@ public class RegistryClient {
                     "upload " + path);
             expect(answer, 201, "upload " + path + " to " + model + ":" + number);
         } catch (java.io.FileNotFoundException e) {
-            throw new IllegalStateException("merged file " + file + " vanished before its upload", e);
+            throw new IllegalStateException("file " + file + " vanished before its upload", e);
         }
     }
 

@@ -1,9 +1,7 @@
-package io.emend.merger.registry;
+package io.emend.service.registry;
 
-import io.emend.merger.MergerConfig;
 import io.smallrye.jwt.build.Jwt;
 import io.smallrye.jwt.util.KeyUtils;
-import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.security.GeneralSecurityException;
@@ -13,25 +11,30 @@ import java.time.Instant;
 import java.util.Set;
 
 /**
- * The bearer token the merger shows the registry. A configured {@code emend.merger.registry.token} is used as is;
- * otherwise the merger signs a short-lived token of its own ({@code upn merger}, role {@code admin}, because moving an
- * alias needs it) with the stack's private key, the way {@code ./emend token} does for people. Signing beats a
- * long-lived service token: nothing to rotate, and a leaked token is dead within minutes.
+ * The bearer token a service shows the registry. A configured {@code emend.<service>.registry.token} is used as is;
+ * otherwise the service signs a short-lived token of its own ({@code upn} the service's name, role {@code admin},
+ * because moving an alias needs it) with the stack's private key, the way {@code ./emend token} does for people.
+ * Signing beats a long-lived service token: nothing to rotate, and a leaked token is dead within minutes.
  */
-@ApplicationScoped
 public class RegistryTokens {
 
     private static final Duration LIFETIME = Duration.ofMinutes(10);
     /** A token is renewed this long before it expires, so one never dies during a long upload. */
     private static final Duration MARGIN = Duration.ofMinutes(5);
 
-    private final MergerConfig.RegistryConfig config;
+    private final RegistryConfig config;
+    private final String service;
     private PrivateKey key;
     private String current;
     private Instant expires = Instant.EPOCH;
 
-    RegistryTokens(MergerConfig config) {
-        this.config = config.registry();
+    /**
+     * @param service the service's name: the tokens' {@code upn}, and the middle of its configuration keys
+     *                ({@code emend.<service>.registry.*}) in messages
+     */
+    public RegistryTokens(RegistryConfig config, String service) {
+        this.config = config;
+        this.service = service;
     }
 
     /** The token for the next call. */
@@ -42,7 +45,7 @@ public class RegistryTokens {
         Instant now = Instant.now();
         if (now.plus(MARGIN).isAfter(expires)) {
             expires = now.plus(LIFETIME);
-            current = Jwt.issuer("emend").upn("merger").groups(Set.of("admin"))
+            current = Jwt.issuer("emend").upn(service).groups(Set.of("admin"))
                     .expiresAt(expires.getEpochSecond()).sign(signingKey());
         }
         return current;
@@ -53,9 +56,10 @@ public class RegistryTokens {
             try {
                 key = KeyUtils.decodePrivateKey(Files.readString(config.signingKey()));
             } catch (IOException | GeneralSecurityException | IllegalArgumentException e) {
-                throw new RegistryUnavailable("cannot read the merger's signing key "
-                        + config.signingKey().toAbsolutePath() + " (set emend.merger.registry.token or "
-                        + "emend.merger.registry.signing-key): " + e.getMessage());
+                String prefix = "emend." + service + ".registry.";
+                throw new RegistryUnavailable("cannot read the " + service + "'s signing key "
+                        + config.signingKey().toAbsolutePath() + " (set " + prefix + "token or " + prefix
+                        + "signing-key): " + e.getMessage());
             }
         }
         return key;
