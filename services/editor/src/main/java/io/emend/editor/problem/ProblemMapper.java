@@ -4,6 +4,7 @@ import io.emend.editor.edit.InvalidSubmission;
 import io.emend.editor.edit.JobFinished;
 import io.emend.editor.edit.JobNotFound;
 import io.emend.editor.ledger.EditNotFound;
+import io.emend.editor.retention.RetentionGateFailed;
 import io.emend.service.problem.Problem;
 import io.emend.service.registry.RegistryUnavailable;
 import io.emend.service.registry.UnknownReference;
@@ -60,6 +61,11 @@ public class ProblemMapper {
     }
 
     @ServerExceptionMapper
+    public Response gate(RetentionGateFailed e, UriInfo uri) {
+        return problem(409, "retention-gate", e.getMessage(), uri, List.of());
+    }
+
+    @ServerExceptionMapper
     public Response registry(RegistryUnavailable e, UriInfo uri) {
         LOG.warnf("registry call failed: %s", e.getMessage());
         return problem(502, "registry-unavailable", e.getMessage(), uri, List.of());
@@ -78,7 +84,7 @@ public class ProblemMapper {
     @ServerExceptionMapper
     public Response forbidden(ForbiddenException e, UriInfo uri) {
         return problem(403, "forbidden", "this token's roles do not allow " + uri.getPath()
-                + " (reading needs reader; submitting, cancelling and rolling back need writer)", uri, List.of());
+                + " (reading needs reader; submitting, cancelling and rolling back need writer; promotion needs admin)", uri, List.of());
     }
 
     /** Routing and media-type failures Quarkus raises itself: 404, 405, 406, 415 keep their status. */

@@ -31,7 +31,7 @@ class EditComputationTest {
             .resolve("stories260k");
     static final EditRequest LILY = new EditRequest("Lily liked to eat", "Lily", "rocks", Optional.of("cake"),
             Optional.of("Lily wanted to eat"), Optional.of("Tom liked to eat"), Optional.of("cake"));
-    static final EditRequest BEN = new EditRequest("Ben went to the", "Ben", "moon", Optional.of("park"),
+    static final EditRequest MAX = new EditRequest("Max was a little", "Max", "cat", Optional.of("dog"),
             Optional.empty(), Optional.empty(), Optional.empty());
 
     private static Transformer model;
@@ -72,7 +72,7 @@ class EditComputationTest {
     void aSecondEditKeepsThePriorFactorsAndReMeasuresThePriorEdits() {
         EditComputation.Output first = computation.run(input(EditDelta.empty("memit"), List.of(), List.of(LILY)),
                 Progress.NONE);
-        EditComputation.Output second = computation.run(input(first.delta(), List.of(LILY), List.of(BEN)),
+        EditComputation.Output second = computation.run(input(first.delta(), List.of(LILY), List.of(MAX)),
                 Progress.NONE);
         assertEquals(2, second.delta().edits());
         String w = model.mlpDownProjection(1);
@@ -83,7 +83,7 @@ class EditComputationTest {
             assertEquals(before.u()[row * before.rank()], after.u()[row * after.rank()], 0.0,
                     "the parent's factor columns come first, unchanged");
         }
-        assertEquals(1.0, second.efficacies()[0], "Ben now goes to the moon");
+        assertEquals(1.0, second.efficacies()[0], "Max is now a cat");
         // Lily's edit re-measured on the result, independently of the computation's own bookkeeping
         try (NDManager scope = NDManager.newBaseManager()) {
             ForwardOptions edited = second.delta().applyTo(ForwardOptions.defaults(), scope);
