@@ -34,7 +34,9 @@ import java.util.Optional;
  */
 public final class EditComputation {
 
-    /** Tokens a model-written context prefix may add in front of a prompt: its own tokens, a starter word, ". ". */
+    /** Tokens per model-written prefix, as in ROME and MEMIT. */
+    static final int PREFIX_TOKENS = 10;
+    /** Tokens a model-written context prefix may add in front of a prompt besides its own: a starter word, ". ". */
     static final int PREFIX_OVERHEAD = 4;
 
     private final Transformer model;
@@ -79,37 +81,52 @@ public final class EditComputation {
     }
 
     /**
+     * With no requests (a rollback of a version's only edit) the result is the prior delta, measured for perplexity
+     * only.
+     *
      * @throws InvalidEditException                        for a request the model cannot take
      * @throws java.util.concurrent.CancellationException when {@code progress} asks to stop
      */
     public Output run(Input in, Progress progress) {
         KnowledgeEditor editor = editor(in.method(), model.config(), in.options());
         stats.requireFits(model, editor.layers());
-        progress.report("context prefixes", 0, 1);
-        List<String> prefixes = PreparedEdit.prefixes(model, tokenizer, in.contextPrefixes(), PREFIX_TOKENS,
-                in.options().seed());
-        List<PreparedEdit> prepared = PreparedEdit.prepare(in.requests(), tokenizer, model, prefixes,
-                Integer.MAX_VALUE);
-        progress.checkCancelled();
-        long started = System.nanoTime();
-        EditDelta added = editor.edit(model, in.prior(), prepared, stats, progress);
-        double seconds = (System.nanoTime() - started) / 1e9;
+        EditDelta added = EditDelta.empty(in.method().id());
+        double seconds = 0;
+        if (!in.requests().isEmpty()) {
+            progress.report("context prefixes", 0, 1);
+            List<String> prefixes = PreparedEdit.prefixes(model, tokenizer, in.contextPrefixes(), PREFIX_TOKENS,
+                    in.options().seed());
+            List<PreparedEdit> prepared = PreparedEdit.prepare(in.requests(), tokenizer, model, prefixes,
+                    Integer.MAX_VALUE);
+            progress.checkCancelled();
+            long started = System.nanoTime();
+            added = editor.edit(model, in.prior(), prepared, stats, progress);
+            seconds = (System.nanoTime() - started) / 1e9;
+        }
         EditDelta delta = in.prior().plus(added);
         progress.checkCancelled();
         progress.report("evaluating", 0, 1);
         try (NDManager scope = NDManager.newBaseManager()) {
             ForwardOptions before = in.prior().applyTo(ForwardOptions.defaults(), scope);
             ForwardOptions after = delta.applyTo(ForwardOptions.defaults(), scope);
-            CounterFactScores scores = CounterFactScores.measure(model, tokenizer, in.requests(), before, after);
-            double[] efficacies = scores.edits().stream().mapToDouble(EditComputation::efficacyOf).toArray();
+            double[] efficacies = new double[0];
+            CounterFactScores.Summary s = null;
+            double fluencyBefore = Double.NaN;
+            double fluency = Double.NaN;
+            if (!in.requests().isEmpty()) {
+                CounterFactScores scores = CounterFactScores.measure(model, tokenizer, in.requests(), before, after);
+                efficacies = scores.edits().stream().mapToDouble(EditComputation::efficacyOf).toArray();
+                s = scores.summary();
+                List<String> prompts = in.requests().stream().limit(Math.max(1, in.fluencyPrompts()))
+                        .map(EditRequest::filledPrompt).toList();
+                fluencyBefore = Fluency.of(model, tokenizer, prompts, before, EditEvaluation.FLUENCY_TOKENS)
+                        .entropy();
+                fluency = Fluency.of(model, tokenizer, prompts, after, EditEvaluation.FLUENCY_TOKENS).entropy();
+            }
+            // the prior edits are only read on the result: "before" is not asked for, so both sides are the result
             double[] priorEfficacies = in.priorRequests().isEmpty() ? new double[0]
                     : CounterFactScores.measure(model, tokenizer, in.priorRequests(), after, after).edits().stream()
                             .mapToDouble(EditComputation::efficacyOf).toArray();
-            List<String> prompts = in.requests().stream().limit(Math.max(1, in.fluencyPrompts()))
-                    .map(EditRequest::filledPrompt).toList();
-            double fluencyBefore = Fluency.of(model, tokenizer, prompts, before, EditEvaluation.FLUENCY_TOKENS)
-                    .entropy();
-            double fluency = Fluency.of(model, tokenizer, prompts, after, EditEvaluation.FLUENCY_TOKENS).entropy();
             double pplBefore = Double.NaN;
             double ppl = Double.NaN;
             if (in.heldOut().isPresent()) {
@@ -118,17 +135,16 @@ public final class EditComputation {
                         .perplexity();
                 ppl = Perplexity.of(model, tokenizer, in.heldOut().get(), window, window / 2, after).perplexity();
             }
-            CounterFactScores.Summary s = scores.summary();
-            EditScores summary = new EditScores(in.requests().size(), s.efficacyBefore(), s.efficacy(),
-                    s.rewriteAccuracy(), s.paraphraseBefore(), s.paraphrase(), s.neighborhoodBefore(),
-                    s.neighborhood(), pplBefore, ppl, ppl / pplBefore - 1, fluencyBefore, fluency);
+            EditScores summary = s == null
+                    ? new EditScores(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+                            Double.NaN, pplBefore, ppl, ppl / pplBefore - 1, fluencyBefore, fluency)
+                    : new EditScores(in.requests().size(), s.efficacyBefore(), s.efficacy(), s.rewriteAccuracy(),
+                            s.paraphraseBefore(), s.paraphrase(), s.neighborhoodBefore(), s.neighborhood(),
+                            pplBefore, ppl, ppl / pplBefore - 1, fluencyBefore, fluency);
             progress.report("evaluating", 1, 1);
             return new Output(delta, editor.layers(), summary, efficacies, priorEfficacies, seconds);
         }
     }
-
-    /** Tokens per model-written prefix, as in ROME and MEMIT. */
-    static final int PREFIX_TOKENS = 10;
 
     /**
      * An edit's efficacy as one number: with a ground truth, 1 when the new target beats it on the prompt and 0

@@ -56,13 +56,32 @@ public class EditPlanner {
                     : parent.recipe().path("method").asText(removed.method()));
             return new EditPlan(start.base(), parent.exactRef(), EditDelta.empty(method.id()), List.of(),
                     survivors.stream().map(LedgerEdit::request).toList(), survivors, Optional.of(removed), method,
-                    EditOptions.defaults(), EditGate.open());
+                    sameOptions(parent.recipe()), EditGate.open());
         }
         EditSubmission submission = EditSubmission.parse(job.request(), maxEdits);
         List<LedgerEdit> carried = start.prior().edits() == 0 ? List.of()
                 : ledger.carried(parent.model(), parent.number());
         return new EditPlan(start.base(), parent.exactRef(), start.prior(), carried, submission.requests(), List.of(),
                 Optional.empty(), submission.method(), submission.options(), submission.gate());
+    }
+
+    /**
+     * The layers and seed the rolled-back version was made with, so the survivors are recomputed as they were
+     * computed before; defaults where its recipe does not say.
+     */
+    private static EditOptions sameOptions(JsonNode recipe) {
+        if (recipe == null) {
+            return EditOptions.defaults();
+        }
+        Optional<List<Integer>> layers = Optional.empty();
+        if (recipe.path("layers").isArray() && !recipe.path("layers").isEmpty()) {
+            List<Integer> list = new java.util.ArrayList<>();
+            recipe.path("layers").forEach(l -> list.add(l.asInt()));
+            layers = Optional.of(list);
+        }
+        JsonNode options = recipe.path("request").path("options");
+        return new EditOptions(layers, options.path("seed").asLong(0),
+                options.path("batchSize").asInt(EditOptions.DEFAULT_BATCH_SIZE));
     }
 
     private record Start(ResolvedVersion base, EditDelta prior) {

@@ -118,6 +118,11 @@ public class Ledger {
                 Ledger::edit, model, number, LedgerEdit.Presence.EDIT));
     }
 
+    /** The edits live in {@code model:version}, or with no version every edit live in some version of the model. */
+    public List<LedgerEdit> edits(String model, Optional<Integer> version) {
+        return version.isPresent() ? live(model, version.get()) : liveInModel(model);
+    }
+
     /** Every edit live in some version of {@code model}, oldest first. */
     public List<LedgerEdit> liveInModel(String model) {
         return withPresence(db.query("SELECT " + EDIT_COLUMNS + " FROM edit e WHERE e.id IN"

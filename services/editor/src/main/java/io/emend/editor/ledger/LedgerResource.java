@@ -9,6 +9,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import java.util.Optional;
 
 /** The edit ledger over REST: which edits are live in a model's versions. */
 @Path("/v1/models/{name}/edits")
@@ -26,7 +27,7 @@ public class LedgerResource {
     @Blocking
     @RolesAllowed(Roles.READER)
     public LedgerView.Page list(@PathParam("name") String name, @QueryParam("version") Integer version) {
-        java.util.List<LedgerEdit> edits = version == null ? ledger.liveInModel(name) : ledger.live(name, version);
-        return new LedgerView.Page(name, version, edits.stream().map(LedgerView::of).toList());
+        return new LedgerView.Page(name, version, ledger.edits(name, Optional.ofNullable(version)).stream()
+                .map(LedgerView::of).toList());
     }
 }

@@ -19,6 +19,7 @@ import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -91,6 +92,20 @@ class EditComputationTest {
                     edited, edited).edits().getFirst());
             assertEquals(direct, second.priorEfficacies()[0]);
         }
+    }
+
+    @Test
+    void withNoRequestsTheResultIsThePriorDeltaAndItsFileRoundTrips(@TempDir Path tmp) throws IOException {
+        // a rollback of a version's only edit: nothing to compute, the base comes back
+        EditComputation.Output out = computation.run(input(EditDelta.empty("memit"), List.of(), List.of()),
+                Progress.NONE);
+        assertEquals(0, out.delta().edits());
+        assertTrue(out.delta().factors().isEmpty());
+        assertEquals(0.0, out.scores().perplexityChange(), 1e-12, "the base scores as itself");
+        assertTrue(Double.isNaN(out.scores().efficacy()));
+        Path file = tmp.resolve(EditDelta.FILE_NAME);
+        out.delta().write(file);
+        assertEquals(0, EditDelta.read(file).edits());
     }
 
     @Test

@@ -187,6 +187,22 @@ class EditJobResourceTest {
         Object efficacy = as(Tokens.reader()).get("/v1/models/{m}/edits", model).then().extract()
                 .path("items[0].measuredIn");
         assertTrue(List.of(model + ":" + kept, model + ":" + forgot).contains(efficacy), String.valueOf(efficacy));
+
+        // rolling back the only edit of version 2 gives the base's exact weights back
+        String lily = as(Tokens.reader()).get("/v1/models/{m}/edits?version=2", model).then().extract()
+                .path("items[0].id");
+        String rollback = as(Tokens.writer()).delete("/v1/edits/{id}?version=2", lily).then().statusCode(202)
+                .extract().path("id");
+        String version = awaitState(rollback, "succeeded").extract().path("version");
+        int number = Integer.parseInt(version.substring(version.lastIndexOf(':') + 1));
+        assertEquals(weightsDigest(model, 1), weightsDigest(model, number));
+        as(Tokens.reader()).get("/v1/models/{m}/edits?version={n}", model, number).then().body("items.size()",
+                equalTo(0));
+    }
+
+    private String weightsDigest(String model, int number) {
+        return registryGet("/v1/models/" + model + "/versions/" + number).extract()
+                .path("manifest.find { it.path == 'model.safetensors' }.sha256");
     }
 
     @Test
