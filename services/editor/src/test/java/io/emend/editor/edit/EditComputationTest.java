@@ -109,6 +109,26 @@ class EditComputationTest {
     }
 
     @Test
+    void alphaEditRunsInTheRequestedBatchesAndRaisesTheTargets() {
+        EditComputation.Input in = new EditComputation.Input(EditDelta.empty("alphaedit"), List.of(),
+                List.of(LILY, MAX), EditMethod.ALPHAEDIT, new EditOptions(Optional.empty(), 0, 1), 2, 1,
+                Optional.empty());
+        EditComputation.Output out = computation.run(in, Progress.NONE);
+        assertEquals(2, out.delta().edits());
+        assertEquals(2, out.delta().factors().get(model.mlpDownProjection(1)).rank(), "one column per edit");
+        // AlphaEdit writes only where the preserved keys are quiet, so it need not flip stories260k's facts (core's
+        // EditOnModelTest); it must still move each target's log-probability up
+        try (NDManager scope = NDManager.newBaseManager()) {
+            ForwardOptions edited = out.delta().applyTo(ForwardOptions.defaults(), scope);
+            for (CounterFactScores.EditScore s : CounterFactScores.measure(model, tokenizer, List.of(LILY, MAX),
+                    ForwardOptions.defaults(), edited).edits()) {
+                assertTrue(s.efficacyAfter().orElseThrow().preferred() > s.efficacyBefore().orElseThrow().preferred(),
+                        s.toString());
+            }
+        }
+    }
+
+    @Test
     void cancellingStopsBetweenSteps() {
         Progress cancelled = new Progress() {
             @Override
