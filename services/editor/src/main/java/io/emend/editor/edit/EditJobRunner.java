@@ -10,6 +10,7 @@ import io.emend.core.tokenizer.Tokenizer;
 import io.emend.editor.EditorConfig;
 import io.emend.editor.ledger.Ledger;
 import io.emend.editor.ledger.LedgerEdit;
+import io.emend.editor.retention.RetentionCheck;
 import io.emend.editor.statistics.KeyStatisticsStore;
 import io.emend.service.input.InputCache;
 import io.emend.service.job.JobEvents;
@@ -189,7 +190,7 @@ public class EditJobRunner {
                 String heldOut = statistics.corpus().heldOut(model, tokenizer);
                 check(cancelled);
                 EditComputation.Input input = new EditComputation.Input(plan.prior(),
-                        plan.carried().stream().map(LedgerEdit::request).toList(), plan.requests(), plan.method(),
+                        plan.remeasured().stream().map(LedgerEdit::request).toList(), plan.requests(), plan.method(),
                         plan.options(), evaluation.contextPrefixes(), evaluation.fluencyPrompts(),
                         Optional.of(heldOut));
                 result = new EditComputation(model, tokenizer, stats.statistics())
@@ -234,7 +235,10 @@ public class EditJobRunner {
         }
     }
 
-    /** The ledger rows of the new version: the new edits (an edit job) and every edit its delta carries. */
+    /**
+     * The ledger rows of the new version: the new edits (an edit job), every edit its delta carries, and the edits
+     * its base kept from earlier versions that still hold on it.
+     */
     private void record(EditJob job, int version, EditPlan plan, EditComputation.Output result) {
         List<Ledger.NewEdit> added = new ArrayList<>();
         List<Ledger.Measurement> carried = new ArrayList<>();
@@ -250,7 +254,13 @@ public class EditJobRunner {
                 carried.add(new Ledger.Measurement(plan.carried().get(i).id(), result.priorEfficacies()[i]));
             }
         }
+        List<Ledger.Measurement> inherited = new ArrayList<>();
+        for (int i = 0; i < plan.inherited().size(); i++) {
+            inherited.add(new Ledger.Measurement(plan.inherited().get(i).id(),
+                    result.priorEfficacies()[plan.carried().size() + i]));
+        }
         ledger.recordVersion(job.model(), version, job.id(), plan.method().id(), added, carried);
+        ledger.recordRetention(job.model(), version, inherited, RetentionCheck.HOLDS);
     }
 
     private String done(EditJob job, int version, List<String> gateFailures) {

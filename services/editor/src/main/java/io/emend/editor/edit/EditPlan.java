@@ -16,17 +16,25 @@ import java.util.Optional;
  * @param parent      the version the job starts from ({@code name:N})
  * @param prior       the delta over {@code base} the result keeps (the parent's, for an edit; none, for a rollback)
  * @param carried     the ledger's edits that {@code prior} carries, re-measured on the result
+ * @param inherited   the ledger's edits live in {@code base} itself (a merge or fine-tune that kept earlier edits),
+ *                    re-measured on the result: they stay live in it where they still hold
  * @param requests    the edits the job computes (the new ones; for a rollback, the survivors)
  * @param survivors   for a rollback, the ledger entries of {@code requests}; empty for an edit
  * @param rolledBack  for a rollback, the edit left out
  */
 public record EditPlan(ResolvedVersion base, String parent, EditDelta prior, List<LedgerEdit> carried,
-                       List<EditRequest> requests, List<LedgerEdit> survivors, Optional<LedgerEdit> rolledBack,
+                       List<LedgerEdit> inherited, List<EditRequest> requests, List<LedgerEdit> survivors, Optional<LedgerEdit> rolledBack,
                        EditMethod method, EditOptions options, EditGate gate) {
 
     public EditPlan {
         carried = List.copyOf(carried);
+        inherited = List.copyOf(inherited);
         requests = List.copyOf(requests);
         survivors = List.copyOf(survivors);
+    }
+
+    /** The ledger's edits measured on the result besides the new ones: the carried, then the inherited. */
+    public List<LedgerEdit> remeasured() {
+        return java.util.stream.Stream.concat(carried.stream(), inherited.stream()).toList();
     }
 }

@@ -55,14 +55,20 @@ public class EditPlanner {
             EditMethod method = EditMethod.parse(parent.recipe() == null ? removed.method()
                     : parent.recipe().path("method").asText(removed.method()));
             return new EditPlan(start.base(), parent.exactRef(), EditDelta.empty(method.id()), List.of(),
-                    survivors.stream().map(LedgerEdit::request).toList(), survivors, Optional.of(removed), method,
+                    inherited(start.base()), survivors.stream().map(LedgerEdit::request).toList(), survivors, Optional.of(removed), method,
                     sameOptions(parent.recipe()), EditGate.open());
         }
         EditSubmission submission = EditSubmission.parse(job.request(), maxEdits);
         List<LedgerEdit> carried = start.prior().edits() == 0 ? List.of()
                 : ledger.carried(parent.model(), parent.number());
-        return new EditPlan(start.base(), parent.exactRef(), start.prior(), carried, submission.requests(), List.of(),
+        return new EditPlan(start.base(), parent.exactRef(), start.prior(), carried, inherited(start.base()),
+                submission.requests(), List.of(),
                 Optional.empty(), submission.method(), submission.options(), submission.gate());
+    }
+
+    /** The edits live in the base through a retention check (an edit base is never an edit version itself). */
+    private List<LedgerEdit> inherited(ResolvedVersion base) {
+        return ledger.live(base.model(), base.number());
     }
 
     /**

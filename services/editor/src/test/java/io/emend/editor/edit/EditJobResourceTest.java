@@ -188,6 +188,16 @@ class EditJobResourceTest {
                 .path("items[0].measuredIn");
         assertTrue(List.of(model + ":" + kept, model + ":" + forgot).contains(efficacy), String.valueOf(efficacy));
 
+        // a new edit on the descendant that kept Lily's: Lily stays live in the result (it still holds there)
+        String next = as(Tokens.writer()).body(body(model + ":" + kept, "rome", List.of(Stories.MAX), null, null))
+                .post("/v1/edits").then().statusCode(202).extract().path("id");
+        String made = awaitState(next, "succeeded").extract().path("version");
+        int madeNumber = Integer.parseInt(made.substring(made.lastIndexOf(':') + 1));
+        as(Tokens.reader()).get("/v1/models/{m}/edits?version={n}", model, madeNumber).then().statusCode(200)
+                .body("items.request.subject", equalTo(List.of("Lily", "Max")))
+                .body("items[0].liveIn.find { it.version == '" + made + "' }.origin", equalTo("retained"))
+                .body("items[1].liveIn.find { it.version == '" + made + "' }.origin", equalTo("edit"));
+
         // rolling back the only edit of version 2 gives the base's exact weights back
         String lily = as(Tokens.reader()).get("/v1/models/{m}/edits?version=2", model).then().extract()
                 .path("items[0].id");
