@@ -7,6 +7,7 @@ import io.emend.editor.ledger.LedgerEdit;
 import io.emend.service.registry.ResolvedVersion;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * What a job computes, resolved from the registry and the ledger when it starts.
@@ -35,6 +36,6 @@ public record EditPlan(ResolvedVersion base, String parent, EditDelta prior, Lis
 
     /** The ledger's edits measured on the result besides the new ones: the carried, then the inherited. */
     public List<LedgerEdit> remeasured() {
-        return java.util.stream.Stream.concat(carried.stream(), inherited.stream()).toList();
+        return Stream.concat(carried.stream(), inherited.stream()).toList();
     }
 }

@@ -13,6 +13,7 @@ import io.emend.service.registry.ResolvedVersion;
 import io.emend.service.registry.VersionDetails;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -81,7 +82,7 @@ public class EditPlanner {
         }
         Optional<List<Integer>> layers = Optional.empty();
         if (recipe.path("layers").isArray() && !recipe.path("layers").isEmpty()) {
-            List<Integer> list = new java.util.ArrayList<>();
+            List<Integer> list = new ArrayList<>();
             recipe.path("layers").forEach(l -> list.add(l.asInt()));
             layers = Optional.of(list);
         }

@@ -8,6 +8,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -142,7 +143,7 @@ public class Ledger {
         }
         Map<String, List<LedgerEdit.Presence>> presence = new LinkedHashMap<>();
         edits.forEach(e -> presence.put(e.id(), new ArrayList<>()));
-        String marks = String.join(", ", java.util.Collections.nCopies(edits.size(), "?"));
+        String marks = String.join(", ", Collections.nCopies(edits.size(), "?"));
         db.query("SELECT edit_id, model, version_number, origin, efficacy, measured_at FROM edit_presence"
                 + " WHERE edit_id IN (" + marks + ") ORDER BY model, version_number", row -> {
                     presence.get(row.getString("edit_id")).add(new LedgerEdit.Presence(row.getString("model"),
