@@ -66,6 +66,18 @@ class LocalStackTest {
     }
 
     @Test
+    void theEditorFindsTheRegistrySigningKeyAndItsDirectoriesInTheWorkspace() {
+        Map<String, String> p = configOf(Component.EDITOR, Map.of()).properties();
+        assertEquals("18083", p.get("quarkus.http.port"));
+        assertEquals("http://localhost:18081", p.get("emend.editor.registry.url"));
+        assertEquals(data.resolve("keys/private.pem").toString(), p.get("emend.editor.registry.signing-key"));
+        assertEquals(data.resolve("db/editor").toString(), p.get("emend.editor.db.h2-path"));
+        assertEquals(data.resolve("editor/cache").toString(), p.get("emend.editor.storage.cache-dir"));
+        assertEquals(data.resolve("editor/work").toString(), p.get("emend.editor.storage.work-dir"));
+        assertEquals("127.0.0.1:19092", p.get("kafka.bootstrap.servers"));
+    }
+
+    @Test
     void otherServicesGetTheirPortBrokerAndKeyButNoRegistryKeys() {
         Map<String, String> p = configOf(Component.SERVING, Map.of()).properties();
         assertEquals("18085", p.get("quarkus.http.port"));

@@ -1,26 +1,26 @@
 package io.emend.merger;
 
+import io.emend.service.job.EventsConfig;
+import io.emend.service.registry.RegistryConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-import java.net.URI;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Optional;
 
 /** Everything the merger reads from configuration under {@code emend.merger}. The README lists the same keys. */
 @ConfigMapping(prefix = "emend.merger")
 public interface MergerConfig {
 
-    /** How the merger reaches the registry. */
+    /** How the merger reaches the registry: {@code emend.merger.registry.*}, see the kit's {@link RegistryConfig}. */
     RegistryConfig registry();
 
     /** Local directories. */
     StorageConfig storage();
 
-    /** Job events on Kafka. */
+    /** Job events on Kafka: {@code emend.merger.events.*}, see the kit's {@link EventsConfig}. */
     EventsConfig events();
 
-    /** The job table's database; read at startup by {@link io.emend.merger.database.DatabaseSelection}. */
+    /** The job table's database; read at startup by {@link io.emend.merger.database.MergerDatabaseSelection}. */
     DatabaseConfig db();
 
     interface DatabaseConfig {
@@ -41,31 +41,6 @@ public interface MergerConfig {
         String h2Path();
     }
 
-    interface RegistryConfig {
-        /** {@code emend.merger.registry.url}: the registry's base URL; default {@code http://localhost:8081}. */
-        @WithDefault("http://localhost:8081")
-        URI url();
-
-        /**
-         * {@code emend.merger.registry.token}: a fixed bearer token for every registry call (it needs {@code admin}
-         * when a request names an alias, else {@code writer}); default: none, the merger signs its own tokens with
-         * {@link #signingKey()}.
-         */
-        Optional<String> token();
-
-        /**
-         * {@code emend.merger.registry.signing-key}: PKCS#8 PEM private key the merger signs short-lived
-         * {@code admin} tokens with (issuer {@code emend}, subject {@code merger}) when no token is set; default
-         * {@code .emend/keys/private.pem}, the key {@code ./emend up} writes.
-         */
-        @WithDefault(".emend/keys/private.pem")
-        Path signingKey();
-
-        /** {@code emend.merger.registry.timeout}: longest wait for one registry call's answer; default {@code 60s}. */
-        @WithDefault("60s")
-        Duration timeout();
-    }
-
     interface StorageConfig {
         /**
          * {@code emend.merger.storage.cache-dir}: input files by sha256, verified, shared by every job; default
@@ -77,19 +52,5 @@ public interface MergerConfig {
         /** {@code emend.merger.storage.work-dir}: one directory per running job, deleted after it; default {@code .emend/merger/work}. */
         @WithDefault(".emend/merger/work")
         Path workDir();
-    }
-
-    interface EventsConfig {
-        /** {@code emend.merger.events.enabled}: publish job events to Kafka; default {@code true}. */
-        @WithDefault("true")
-        boolean enabled();
-
-        /** {@code emend.merger.events.bootstrap-servers}: Kafka brokers; default {@code ${kafka.bootstrap.servers}}, else {@code localhost:9092}. */
-        @WithDefault("${kafka.bootstrap.servers:localhost:9092}")
-        String bootstrapServers();
-
-        /** {@code emend.merger.events.send-timeout}: how long one publish may wait for the broker; default {@code 10s}. */
-        @WithDefault("10s")
-        Duration sendTimeout();
     }
 }

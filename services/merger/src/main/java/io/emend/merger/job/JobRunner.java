@@ -7,9 +7,12 @@ import io.emend.core.merge.plan.MergeExecutor;
 import io.emend.core.merge.plan.MergePlan;
 import io.emend.core.merge.plan.MergeResult;
 import io.emend.merger.MergerConfig;
-import io.emend.merger.input.InputCache;
-import io.emend.merger.registry.RegistryClient;
-import io.emend.merger.registry.ResolvedVersion;
+import io.emend.service.input.InputCache;
+import io.emend.service.job.JobEvents;
+import io.emend.service.job.JobState;
+import io.emend.service.registry.NewVersion;
+import io.emend.service.registry.RegistryClient;
+import io.emend.service.registry.ResolvedVersion;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -53,7 +56,7 @@ public class JobRunner {
     private final MergeJobRepository jobs;
     private final RegistryClient registry;
     private final InputCache cache;
-    private final JobEvents events;
+    private final JobEvents<MergeJob, JobView> events;
     private final ObjectMapper json;
     private final Path workRoot;
     private final Map<String, AtomicBoolean> cancels = new ConcurrentHashMap<>();
@@ -63,8 +66,8 @@ public class JobRunner {
         return t;
     });
 
-    JobRunner(MergeJobRepository jobs, RegistryClient registry, InputCache cache, JobEvents events, ObjectMapper json,
-              MergerConfig config) {
+    JobRunner(MergeJobRepository jobs, RegistryClient registry, InputCache cache,
+              JobEvents<MergeJob, JobView> events, ObjectMapper json, MergerConfig config) {
         this.jobs = jobs;
         this.registry = registry;
         this.cache = cache;
@@ -160,19 +163,15 @@ public class JobRunner {
             }
             check(cancelled);
             progress(id, MERGE_SHARE, "registering " + request.model());
-            List<Map<String, Object>> manifest = manifest(result.directory(), result.files());
+            List<ResolvedVersion.ManifestEntry> manifest = manifest(result.directory(), result.files());
             registry.ensureModel(request.model(), "merged by the Emend merger");
-            version = registry.createVersion(request.model(), Map.of(
-                    "operation", "merge",
-                    "parents", parents(request, job.inputs()),
-                    "recipe", recipeOf(job),
-                    "manifest", manifest));
+            version = registry.createVersion(request.model(), new NewVersion("merge", parents(request, job.inputs()),
+                    recipeOf(job), null, manifest, null));
             jobs.version(id, version);
-            for (Map<String, Object> entry : manifest) {
+            for (ResolvedVersion.ManifestEntry entry : manifest) {
                 check(cancelled);
-                String path = (String) entry.get("path");
-                registry.uploadArtifact(request.model(), version, path, result.directory().resolve(path),
-                        (String) entry.get("sha256"));
+                registry.uploadArtifact(request.model(), version, entry.path(),
+                        result.directory().resolve(entry.path()), entry.sha256());
             }
             check(cancelled);
             registry.setState(request.model(), version, "ready", null);
@@ -231,14 +230,14 @@ public class JobRunner {
     }
 
     /** {@code base} for the base model, {@code merged-from} for every other input, each pinned version once. */
-    private static List<Map<String, String>> parents(MergeRequest request, Map<String, String> pinned) {
+    private static List<NewVersion.Parent> parents(MergeRequest request, Map<String, String> pinned) {
         Map<String, String> roles = new LinkedHashMap<>();
         request.recipe().baseModel().ifPresent(base -> roles.put(pinned.get(base), "base"));
         for (String ref : request.references()) {
             roles.putIfAbsent(pinned.get(ref), "merged-from");
         }
-        List<Map<String, String>> parents = new ArrayList<>();
-        roles.forEach((ref, role) -> parents.add(Map.of("ref", ref, "role", role)));
+        List<NewVersion.Parent> parents = new ArrayList<>();
+        roles.forEach((ref, role) -> parents.add(new NewVersion.Parent(ref, role)));
         return parents;
     }
 
@@ -252,15 +251,15 @@ public class JobRunner {
         return recipe;
     }
 
-    private static List<Map<String, Object>> manifest(Path dir, List<String> files) throws IOException {
-        List<Map<String, Object>> manifest = new ArrayList<>();
+    private static List<ResolvedVersion.ManifestEntry> manifest(Path dir, List<String> files) throws IOException {
+        List<ResolvedVersion.ManifestEntry> manifest = new ArrayList<>();
         for (String name : files) {
             Path file = dir.resolve(name);
             if (!Files.isRegularFile(file)) {
                 continue;
             }
-            manifest.add(Map.of("path", name, "sha256", InputCache.sha256(file), "size", Files.size(file),
-                    "mediaType", mediaType(name)));
+            manifest.add(new ResolvedVersion.ManifestEntry(name, InputCache.sha256(file), Files.size(file),
+                    mediaType(name)));
         }
         return manifest;
     }

@@ -1,6 +1,7 @@
 package io.emend.merger.job;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.emend.service.job.JobState;
 import java.time.Instant;
 import java.util.Map;
 
@@ -13,7 +14,7 @@ import java.util.Map;
 public record JobView(String id, JobState state, String model, String alias, Map<String, String> inputs,
                       double progress, String message, String version, Instant createdAt, Instant updatedAt) {
 
-    static JobView of(MergeJob job) {
+    public static JobView of(MergeJob job) {
         return new JobView(job.id(), job.state(), job.model(), job.alias(), job.inputs(), job.progress(),
                 job.message(), job.versionNumber() == null ? null : job.model() + ":" + job.versionNumber(),
                 job.createdAt(), job.updatedAt());

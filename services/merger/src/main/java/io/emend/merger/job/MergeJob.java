@@ -1,5 +1,7 @@
 package io.emend.merger.job;
 
+import io.emend.service.job.JobState;
+import io.emend.service.job.TrackedJob;
 import java.time.Instant;
 import java.util.Map;
 
@@ -18,7 +20,10 @@ import java.util.Map;
  */
 public record MergeJob(String id, JobState state, String model, String alias, String recipe, boolean json,
                        Map<String, String> inputs, double progress, String message, Integer versionNumber,
-                       Instant createdAt, Instant updatedAt) {
+                       Instant createdAt, Instant updatedAt) implements TrackedJob {
+
+    /** The job kind in {@code emend.jobs} events. */
+    public static final String KIND = "merge";
 
     public MergeJob {
         inputs = Map.copyOf(inputs);

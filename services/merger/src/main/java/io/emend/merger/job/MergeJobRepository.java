@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agroal.api.AgroalDataSource;
+import io.emend.service.job.JobState;
 import io.quarkus.arc.InjectableInstance;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Any;
@@ -63,6 +64,7 @@ public class MergeJobRepository {
 
     /** Moves a job from {@code from} to {@code to}; false when it was no longer in {@code from}. */
     public boolean transition(String id, JobState from, JobState to, double progress, String message) {
+        JobState.check(from, to);
         return update("UPDATE merge_job SET state = ?, progress = ?, message = ?, updated_at = ? WHERE id = ? AND state = ?",
                 to.wire(), progress, message, Instant.now(), id, from.wire()) == 1;
     }

@@ -1,6 +1,6 @@
 package io.emend.merger.job;
 
-import io.emend.merger.auth.Roles;
+import io.emend.service.auth.Roles;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 import jakarta.annotation.security.RolesAllowed;

@@ -1,7 +1,9 @@
 package io.emend.merger.job;
 
-import io.emend.merger.registry.RegistryClient;
-import io.emend.merger.registry.ResolvedVersion;
+import io.emend.service.job.JobEvents;
+import io.emend.service.job.JobState;
+import io.emend.service.registry.RegistryClient;
+import io.emend.service.registry.ResolvedVersion;
 import io.smallrye.mutiny.Multi;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
@@ -20,9 +22,9 @@ public class MergeJobService {
     private final MergeJobRepository jobs;
     private final RegistryClient registry;
     private final JobRunner runner;
-    private final JobEvents events;
+    private final JobEvents<MergeJob, JobView> events;
 
-    MergeJobService(MergeJobRepository jobs, RegistryClient registry, JobRunner runner, JobEvents events) {
+    MergeJobService(MergeJobRepository jobs, RegistryClient registry, JobRunner runner, JobEvents<MergeJob, JobView> events) {
         this.jobs = jobs;
         this.registry = registry;
         this.runner = runner;
