@@ -4,6 +4,7 @@ import static io.emend.registry.Registry.as;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import io.emend.registry.Tokens;
+import io.emend.service.auth.VerifiedTokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.jwt.auth.principal.JWTParser;
 import io.smallrye.jwt.build.Jwt;

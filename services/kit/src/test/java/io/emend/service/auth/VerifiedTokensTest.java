@@ -1,17 +1,18 @@
-package io.emend.registry.auth;
+package io.emend.service.auth;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.emend.registry.Tokens;
 import io.smallrye.jwt.auth.principal.DefaultJWTParser;
 import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
 import io.smallrye.jwt.auth.principal.JWTParser;
 import io.smallrye.jwt.auth.principal.ParseException;
 import io.smallrye.jwt.build.Jwt;
-import io.smallrye.jwt.util.KeyUtils;
 import java.lang.reflect.InvocationHandler;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.NoSuchAlgorithmException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.time.Clock;
@@ -22,8 +23,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.microprofile.jwt.JsonWebToken;
 import org.junit.jupiter.api.Test;
 
-/** The cache in front of the real SmallRye verifier, configured with the test key pair as the registry is. */
+/** The cache in front of the real SmallRye verifier, configured as the services configure it (RS256, issuer emend). */
 class VerifiedTokensTest {
+
+    private static final KeyPair KEYS = keyPair();
 
     private final AtomicInteger verifications = new AtomicInteger();
     private final JWTParser real = countingParser();
@@ -31,7 +34,7 @@ class VerifiedTokensTest {
     @Test
     void verifiesATokenOnceAndAnswersItsLaterUsesFromMemory() throws ParseException {
         VerifiedTokens tokens = new VerifiedTokens(real, Clock.systemUTC());
-        String reader = Tokens.reader();
+        String reader = token("rita", "reader");
 
         JsonWebToken first = tokens.parse(reader);
         JsonWebToken second = tokens.parse(reader);
@@ -44,7 +47,7 @@ class VerifiedTokensTest {
     @Test
     void neverRemembersARefusal() {
         VerifiedTokens tokens = new VerifiedTokens(real, Clock.systemUTC());
-        String forged = Tokens.reader().substring(0, Tokens.reader().length() - 4) + "AAAA";
+        String forged = token("rita", "reader").substring(0, token("rita", "reader").length() - 4) + "AAAA";
 
         assertThrows(ParseException.class, () -> tokens.parse(forged));
         assertThrows(ParseException.class, () -> tokens.parse(forged));
@@ -54,7 +57,7 @@ class VerifiedTokensTest {
 
     @Test
     void verifiesAgainOnceTheTokenHasExpired() throws ParseException {
-        String token = Tokens.token("eve", "reader");
+        String token = token("eve", "reader");
         MovableClock clock = new MovableClock(Instant.now());
         VerifiedTokens tokens = new VerifiedTokens(real, clock);
         JsonWebToken verified = tokens.parse(token);
@@ -71,7 +74,7 @@ class VerifiedTokensTest {
     void staysBoundedWhenEveryRequestBringsANewToken() throws ParseException {
         VerifiedTokens tokens = new VerifiedTokens(real, Clock.systemUTC());
         for (int i = 0; i < VerifiedTokens.CAPACITY + 50; i++) {
-            tokens.parse(Jwt.issuer("emend").upn("user" + i).groups("reader").expiresIn(60).sign(key()));
+            tokens.parse(Jwt.issuer("emend").upn("user" + i).groups("reader").expiresIn(60).sign(KEYS.getPrivate()));
         }
         assertEquals(VerifiedTokens.CAPACITY, tokens.size());
     }
@@ -101,12 +104,7 @@ class VerifiedTokensTest {
     }
 
     private JWTParser countingParser() {
-        JWTAuthContextInfo context;
-        try {
-            context = new JWTAuthContextInfo(KeyUtils.readPublicKey("keys/test-public.pem"), "emend");
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        JWTAuthContextInfo context = new JWTAuthContextInfo(KEYS.getPublic(), "emend");
         context.setGroupsPath("groups");
         JWTParser parser = new DefaultJWTParser(context);
         InvocationHandler counting = (proxy, method, args) -> {
@@ -121,10 +119,16 @@ class VerifiedTokensTest {
                 counting);
     }
 
-    private static java.security.PrivateKey key() {
+    private static String token(String user, String... roles) {
+        return Jwt.issuer("emend").upn(user).groups(Set.of(roles)).expiresIn(3600).sign(KEYS.getPrivate());
+    }
+
+    private static KeyPair keyPair() {
         try {
-            return KeyUtils.readPrivateKey("keys/test-private.pem");
-        } catch (Exception e) {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
+            generator.initialize(2048);
+            return generator.generateKeyPair();
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

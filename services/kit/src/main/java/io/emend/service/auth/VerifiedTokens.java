@@ -1,4 +1,4 @@
-package io.emend.registry.auth;
+package io.emend.service.auth;
 
 import io.smallrye.jwt.auth.principal.DefaultJWTParser;
 import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
@@ -20,8 +20,9 @@ import org.eclipse.microprofile.jwt.JsonWebToken;
 /**
  * Verifies each distinct bearer token once and answers its later uses from memory until it expires.
  *
- * <p>Callers such as serving and the merger send the same token on every request, and verifying it (an RSA-2048
- * signature check plus JSON parsing) was 39% of the registry's CPU per resolve (bench/RESULTS.md, "Registry").
+ * <p>Clients (serving, the merger, the CLI, scripts) send the same token on every request, and verifying it (an
+ * RSA-2048 signature check plus JSON parsing) was 39% of the registry's CPU per resolve (bench/RESULTS.md,
+ * "Registry"). Every service that depends on the kit gets this parser in place of SmallRye's.
  * A token's verdict cannot change before its {@code exp}: the signing key is fixed for the process's life and
  * Emend does not revoke tokens, so a token string verified once stays valid until then. Only successful
  * verifications are remembered; a bad token is checked (and refused) every time. A hit past its expiry is
