@@ -1,5 +1,6 @@
 package io.emend.core.infer;
 
+import io.emend.core.format.gguf.GgufFile;
 import io.emend.core.format.hf.HfConfig;
 import io.emend.core.format.safetensors.ShardedCheckpoint;
 import io.emend.core.model.LlamaConfig;
@@ -8,6 +9,7 @@ import io.emend.core.quant.F32Tensor;
 import io.emend.core.quant.WeightTensor;
 import io.emend.core.tensor.TensorSource;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -40,6 +42,9 @@ public final class LlamaDecoder implements AutoCloseable {
         }
     }
 
+    /** File names ending so are loaded as GGUF. */
+    public static final String GGUF_SUFFIX = ".gguf";
+
     private final LlamaConfig config;
     private final LlamaWeights weights;
     private final ComputePool pool;
@@ -63,11 +68,19 @@ public final class LlamaDecoder implements AutoCloseable {
     }
 
     /**
-     * Loads a Hugging Face model directory ({@code config.json} and its safetensors).
+     * Loads a Hugging Face model directory ({@code config.json} and its safetensors), converting each matrix to the
+     * rule's format; or a GGUF file, when {@code dir} is one or {@code weightsFile} names one ({@code *.gguf}), whose
+     * tensors keep the types they are stored in (see {@link #loadGguf}; the rule is then not used).
      *
      * @param weightsFile a single weights file in {@code dir} to read instead of the default (e.g. {@code model.f16.safetensors})
      */
     public static LlamaDecoder load(Path dir, Optional<String> weightsFile, QuantRule rule, int threads) throws IOException {
+        if (Files.isRegularFile(dir)) {
+            return loadGguf(dir, threads);
+        }
+        if (weightsFile.isPresent() && weightsFile.get().endsWith(GGUF_SUFFIX)) {
+            return loadGguf(dir.resolve(weightsFile.get()), threads);
+        }
         ModelConfig config = HfConfig.read(dir.resolve("config.json"));
         if (!(config instanceof LlamaConfig llama)) {
             throw new IllegalArgumentException(dir + ": the quantized engine runs the Llama family, not "
@@ -78,6 +91,17 @@ public final class LlamaDecoder implements AutoCloseable {
             return new LlamaDecoder(LlamaWeights.load(llama, source, rule), threads);
         } catch (RuntimeException e) {
             source.close();
+            throw e;
+        }
+    }
+
+    /** Loads a GGUF file of architecture {@code llama} as it is stored: pre-quantized tensors are not requantized. */
+    public static LlamaDecoder loadGguf(Path file, int threads) throws IOException {
+        GgufFile gguf = GgufFile.open(file);
+        try {
+            return new LlamaDecoder(LlamaWeights.load(gguf), threads);
+        } catch (RuntimeException e) {
+            gguf.close();
             throw e;
         }
     }

@@ -1,5 +1,9 @@
 package io.emend.core.infer;
 
+import io.emend.core.format.gguf.GgufExport;
+import io.emend.core.format.gguf.GgufFile;
+import io.emend.core.format.gguf.GgufImport;
+import io.emend.core.format.gguf.GgufTensor;
 import io.emend.core.model.LlamaConfig;
 import io.emend.core.quant.F16Tensor;
 import io.emend.core.quant.F32Tensor;
@@ -22,8 +26,9 @@ import java.util.Arrays;
 /**
  * A Llama-family model's weights in the engine's formats, chosen per matrix by a {@link QuantRule}. A matrix whose
  * stored dtype already is the target format (F32→F32, F16→F16) is used in place from the source's mapping; every
- * other one is converted row by row into an off-heap arena (never a whole tensor on the heap). The source must stay
- * open while the weights are used; closing the weights closes both.
+ * other one is converted row by row into an off-heap arena (never a whole tensor on the heap). From a GGUF file every
+ * matrix is used as stored, whatever its type. The source must stay open while the weights are used; closing the
+ * weights closes both.
  */
 public final class LlamaWeights implements AutoCloseable {
 
@@ -87,44 +92,195 @@ public final class LlamaWeights implements AutoCloseable {
     public static LlamaWeights load(LlamaConfig config, TensorSource source, QuantRule rule) {
         Arena arena = Arena.ofShared();
         try {
-            int dim = config.hiddenSize();
-            int qDim = config.numHeads() * config.headDim();
-            int kvDim = config.numKvHeads() * config.headDim();
-            int ffn = config.intermediateSize();
-            var loader = new Loader(source, arena);
-            Layer[] layers = new Layer[config.numLayers()];
-            for (int l = 0; l < layers.length; l++) {
-                String p = "model.layers." + l + ".";
-                boolean bias = config.qkvBias();
-                layers[l] = new Layer(
-                        loader.vector(p + "input_layernorm.weight", dim),
-                        loader.matrix(p + "self_attn.q_proj.weight", qDim, dim, rule, QuantRule.Role.ATTENTION),
-                        loader.matrix(p + "self_attn.k_proj.weight", kvDim, dim, rule, QuantRule.Role.ATTENTION),
-                        loader.matrix(p + "self_attn.v_proj.weight", kvDim, dim, rule, QuantRule.Role.ATTENTION),
-                        bias ? loader.vector(p + "self_attn.q_proj.bias", qDim) : null,
-                        bias ? loader.vector(p + "self_attn.k_proj.bias", kvDim) : null,
-                        bias ? loader.vector(p + "self_attn.v_proj.bias", kvDim) : null,
-                        loader.matrix(p + "self_attn.o_proj.weight", dim, qDim, rule, QuantRule.Role.ATTENTION),
-                        loader.vector(p + "post_attention_layernorm.weight", dim),
-                        loader.matrix(p + "mlp.gate_proj.weight", ffn, dim, rule, QuantRule.Role.MLP),
-                        loader.matrix(p + "mlp.up_proj.weight", ffn, dim, rule, QuantRule.Role.MLP),
-                        loader.matrix(p + "mlp.down_proj.weight", dim, ffn, rule, QuantRule.Role.MLP));
-            }
-            WeightTensor embedding = loader.matrix("model.embed_tokens.weight", config.vocabSize(), dim, rule,
-                    QuantRule.Role.HEAD);
-            WeightTensor head = config.tieWordEmbeddings() && source.find("lm_head.weight").isEmpty()
-                    ? embedding
-                    : loader.matrix("lm_head.weight", config.vocabSize(), dim, rule, QuantRule.Role.HEAD);
-            float[] finalNorm = loader.vector("model.norm.weight", dim);
-            return new LlamaWeights(config, rule, embedding, layers, finalNorm, head, arena, source);
+            return assemble(config, new Loader(source, arena, rule), rule, arena, source);
         } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
     }
 
-    /** Reads tensors from one source into one arena. */
-    private record Loader(TensorSource source, Arena arena) {
+    /**
+     * Uses a GGUF file's tensors as they are stored (F32, F16, Q8_0, Q4_0: no requantization), memory-mapped, with
+     * the config its metadata describes ({@link GgufImport#llamaConfig}). Only q and k are copied: llama.cpp stores
+     * their rows in adjacent-pair RoPE order, which {@link GgufExport#interleaveRopeRows} documents, and the engine
+     * rotates halves as Hugging Face does, so each head's rows are put back (whole rows, so blocks stay intact).
+     * The weights own the file from here: closing them closes it.
+     *
+     * @throws IllegalArgumentException naming a tensor that is missing, misshapen, of another type or not finite
+     */
+    public static LlamaWeights load(GgufFile gguf) {
+        LlamaConfig config = GgufImport.llamaConfig(gguf);
+        Arena arena = Arena.ofShared();
+        try {
+            GgufLoader loader = new GgufLoader(gguf, config, arena);
+            WeightFormat attention = loader.format("model.layers.0.self_attn.q_proj.weight");
+            WeightFormat mlp = loader.format("model.layers.0.mlp.gate_proj.weight");
+            WeightFormat head = loader.format(config.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight");
+            return assemble(config, loader, new QuantRule(attention, mlp, head), arena, gguf);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static LlamaWeights assemble(LlamaConfig config, TensorReader loader, QuantRule rule, Arena arena,
+                                         AutoCloseable source) {
+        int dim = config.hiddenSize();
+        int qDim = config.numHeads() * config.headDim();
+        int kvDim = config.numKvHeads() * config.headDim();
+        int ffn = config.intermediateSize();
+        Layer[] layers = new Layer[config.numLayers()];
+        for (int l = 0; l < layers.length; l++) {
+            String p = "model.layers." + l + ".";
+            boolean bias = config.qkvBias();
+            layers[l] = new Layer(
+                    loader.vector(p + "input_layernorm.weight", dim),
+                    loader.matrix(p + "self_attn.q_proj.weight", qDim, dim, QuantRule.Role.ATTENTION),
+                    loader.matrix(p + "self_attn.k_proj.weight", kvDim, dim, QuantRule.Role.ATTENTION),
+                    loader.matrix(p + "self_attn.v_proj.weight", kvDim, dim, QuantRule.Role.ATTENTION),
+                    bias ? loader.vector(p + "self_attn.q_proj.bias", qDim) : null,
+                    bias ? loader.vector(p + "self_attn.k_proj.bias", kvDim) : null,
+                    bias ? loader.vector(p + "self_attn.v_proj.bias", kvDim) : null,
+                    loader.matrix(p + "self_attn.o_proj.weight", dim, qDim, QuantRule.Role.ATTENTION),
+                    loader.vector(p + "post_attention_layernorm.weight", dim),
+                    loader.matrix(p + "mlp.gate_proj.weight", ffn, dim, QuantRule.Role.MLP),
+                    loader.matrix(p + "mlp.up_proj.weight", ffn, dim, QuantRule.Role.MLP),
+                    loader.matrix(p + "mlp.down_proj.weight", dim, ffn, QuantRule.Role.MLP));
+        }
+        WeightTensor embedding = loader.matrix("model.embed_tokens.weight", config.vocabSize(), dim,
+                QuantRule.Role.HEAD);
+        WeightTensor head = config.tieWordEmbeddings() && !loader.has("lm_head.weight")
+                ? embedding
+                : loader.matrix("lm_head.weight", config.vocabSize(), dim, QuantRule.Role.HEAD);
+        float[] finalNorm = loader.vector("model.norm.weight", dim);
+        return new LlamaWeights(config, rule, embedding, layers, finalNorm, head, arena, source);
+    }
+
+    /** Where the tensors come from, by Hugging Face name. */
+    private interface TensorReader {
+        boolean has(String name);
+
+        float[] vector(String name, int n);
+
+        WeightTensor matrix(String name, int rows, int cols, QuantRule.Role role);
+    }
+
+    /** Tensors of a GGUF file, looked up under llama.cpp's names, used in place. */
+    private record GgufLoader(GgufFile file, LlamaConfig config, Arena arena) implements TensorReader {
+
+        GgufTensor info(String name, long... shape) {
+            String stored = GgufExport.ggufName(name);
+            GgufTensor t = file.tensor(stored).orElseThrow(() -> new IllegalArgumentException("tensor " + stored
+                    + " (" + name + ") is missing"));
+            if (!Arrays.equals(t.shape(), shape)) {
+                throw new IllegalArgumentException("tensor " + stored + " has shape " + Arrays.toString(t.shape())
+                        + ", the metadata implies " + Arrays.toString(shape));
+            }
+            return t;
+        }
+
+        WeightFormat format(String name) {
+            String stored = GgufExport.ggufName(name);
+            return file.tensor(stored).map(t -> formatOf(t))
+                    .orElseThrow(() -> new IllegalArgumentException("tensor " + stored + " (" + name + ") is missing"));
+        }
+
+        static WeightFormat formatOf(GgufTensor t) {
+            return switch (t.type()) {
+                case F32 -> WeightFormat.F32;
+                case F16 -> WeightFormat.F16;
+                case Q8_0 -> WeightFormat.Q8_0;
+                case Q4_0 -> WeightFormat.Q4_0;
+            };
+        }
+
+        @Override
+        public boolean has(String name) {
+            return file.tensor(GgufExport.ggufName(name)).isPresent();
+        }
+
+        @Override
+        public float[] vector(String name, int n) {
+            GgufTensor t = info(name, n);
+            float[] v = file.floats(t.name());
+            for (int i = 0; i < n; i++) {
+                if (!Float.isFinite(v[i])) {
+                    throw new IllegalArgumentException("tensor " + t.name() + ": element " + i + " is not finite");
+                }
+            }
+            return v;
+        }
+
+        @Override
+        public WeightTensor matrix(String name, int rows, int cols, QuantRule.Role role) {
+            GgufTensor t = info(name, rows, cols);
+            WeightFormat format = formatOf(t);
+            MemorySegment stored = file.bytes(t.name());
+            if (name.endsWith("self_attn.q_proj.weight")) {
+                stored = halvesFromPairs(stored, rows, format.byteSize(1, cols), config.numHeads());
+            } else if (name.endsWith("self_attn.k_proj.weight")) {
+                stored = halvesFromPairs(stored, rows, format.byteSize(1, cols), config.numKvHeads());
+            }
+            String what = "tensor " + t.name();
+            return switch (format) {
+                case F32 -> checkFinite(new F32Tensor(stored, rows, cols), what);
+                case F16 -> new F16Tensor(stored, rows, cols).checkFinite(what);
+                case Q8_0 -> checkScales(new Q8_0Tensor(stored, rows, cols), Q8_0.BYTES_PER_BLOCK, what);
+                case Q4_0 -> checkScales(new Q4_0Tensor(stored, rows, cols), Q4_0.BYTES_PER_BLOCK, what);
+            };
+        }
+
+        /**
+         * The inverse of export's row order: within each head, Hugging Face row {@code j * headDim/2 + i} is stored
+         * row {@code 2i + j}. Copied row by row into the arena.
+         */
+        private MemorySegment halvesFromPairs(MemorySegment stored, int rows, long rowBytes, int heads) {
+            int headDim = rows / heads;
+            int half = headDim / 2;
+            MemorySegment out = arena.allocate(stored.byteSize(), 64);
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < half; i++) {
+                    for (int j = 0; j < 2; j++) {
+                        long from = (long) h * headDim + 2L * i + j;
+                        long to = (long) h * headDim + (long) j * half + i;
+                        MemorySegment.copy(stored, from * rowBytes, out, to * rowBytes, rowBytes);
+                    }
+                }
+            }
+            return out;
+        }
+
+        private static WeightTensor checkFinite(F32Tensor t, String what) {
+            MemorySegment data = t.data();
+            long n = (long) t.rows() * t.cols();
+            for (long i = 0; i < n; i++) {
+                if (!Float.isFinite(data.get(LE_FLOAT, i * Float.BYTES))) {
+                    throw new IllegalArgumentException(what + ": element " + i + " is not finite");
+                }
+            }
+            return t;
+        }
+
+        /** A block's weights are finite exactly when its F16 scale is, so the scales are all there is to check. */
+        private static WeightTensor checkScales(WeightTensor t, int blockBytes, String what) {
+            MemorySegment data = t.data();
+            long blocks = data.byteSize() / blockBytes;
+            for (long b = 0; b < blocks; b++) {
+                if ((data.get(LE_SHORT, b * blockBytes) & 0x7c00) == 0x7c00) {
+                    throw new IllegalArgumentException(what + ": block " + b + " has a scale that is not finite");
+                }
+            }
+            return t;
+        }
+    }
+
+    /** Reads tensors from one source into one arena, converting matrices to the rule's formats. */
+    private record Loader(TensorSource source, Arena arena, QuantRule rule) implements TensorReader {
+
+        @Override
+        public boolean has(String name) {
+            return source.find(name).isPresent();
+        }
 
         TensorInfo info(String name, long... shape) {
             TensorInfo info = source.find(name)
@@ -136,7 +292,8 @@ public final class LlamaWeights implements AutoCloseable {
             return info;
         }
 
-        float[] vector(String name, int n) {
+        @Override
+        public float[] vector(String name, int n) {
             info(name, n);
             float[] v = source.floats(name);
             for (int i = 0; i < n; i++) {
@@ -147,7 +304,8 @@ public final class LlamaWeights implements AutoCloseable {
             return v;
         }
 
-        WeightTensor matrix(String name, int rows, int cols, QuantRule rule, QuantRule.Role role) {
+        @Override
+        public WeightTensor matrix(String name, int rows, int cols, QuantRule.Role role) {
             TensorInfo info = info(name, rows, cols);
             WeightFormat format = rule.formatFor(role, cols);
             MemorySegment stored = source.bytes(name);

@@ -43,11 +43,16 @@ public final class LoadedModel {
         long start = System.nanoTime();
         LlamaDecoder decoder = LlamaDecoder.load(files.dir(), files.weightsFile(), rule, threads);
         try {
-            Tokenizer tokenizer = Tokenizer.load(files.dir());
+            // A GGUF file carries its BOS/EOS ids; its tokenizer.json lies beside it, usually with no config.json.
+            Tokenizer tokenizer = files.gguf()
+                    ? Tokenizer.load(files.dir(), decoder.config().bosTokenId(), decoder.config().eosTokenId())
+                    : Tokenizer.load(files.dir());
             ChatTemplate template = ChatTemplate.of(files.dir());
             BatchScheduler scheduler = new BatchScheduler(files.version().fingerprint(), decoder, tokenizer, limits,
                     metrics);
-            LOG.infof("loaded %s from %s as %s with %d threads in %d ms", files.version(), files.dir(), rule,
+            LOG.infof("loaded %s from %s as %s with %d threads in %d ms", files.version(),
+                    files.weightsFile().map(files.dir()::resolve).orElse(files.dir()),
+                    files.gguf() ? decoder.weights().rule() + " (as stored in the GGUF file)" : rule,
                     decoder.threads(), (System.nanoTime() - start) / 1_000_000);
             return new LoadedModel(files.version(), decoder, tokenizer, template, scheduler);
         } catch (IOException | RuntimeException e) {
