@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.emend.core.graph.TokenBatch;
 import io.emend.core.graph.Transformer;
-import io.emend.core.infer.LlamaDecoder;
+import io.emend.core.infer.Decoder;
 import io.emend.core.infer.QuantRule;
 import io.emend.core.infer.Sequence;
 import picocli.CommandLine;
@@ -148,10 +148,10 @@ public final class LogitsCommand implements Callable<Integer> {
 
     /** Every position's logits from the quantized engine, the whole prompt in one step. */
     private float[][] engineLogits(int[] ids, QuantRule rule) throws IOException {
-        try (LlamaDecoder decoder = LlamaDecoder.load(model.directory(), Optional.ofNullable(weights), rule, threads)) {
+        try (Decoder decoder = Decoder.load(model.directory(), Optional.ofNullable(weights), rule, threads)) {
             checkTokens(ids, decoder.config().vocabSize(), decoder.config().maxPositions());
             Sequence s = decoder.newSequence();
-            return decoder.step(List.of(new LlamaDecoder.Chunk(s, ids, true))).getFirst();
+            return decoder.step(List.of(new Decoder.Chunk(s, ids, true))).getFirst();
         }
     }
 

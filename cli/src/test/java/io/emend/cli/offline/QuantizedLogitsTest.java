@@ -46,7 +46,7 @@ class QuantizedLogitsTest {
     /** F32 in the quantized engine must meet the same 1e-4 as the graph, on every fixture weights file it can load. */
     @Test
     void f32MatchesTheGoldenLogits() throws IOException {
-        for (String model : new String[] {"tiny-llama", "stories260k"}) {
+        for (String model : new String[] {"tiny-llama", "stories260k", "tiny-gpt2"}) {
             JsonNode golden = JSON.readTree(fixture(model).resolve("golden.json").toFile());
             EmendRun run = EmendRun.of("logits", "--model", fixture(model).toString(), "--tokens",
                     csv(golden.get("tokens")), "--engine", "quantized", "--quant", "f32");

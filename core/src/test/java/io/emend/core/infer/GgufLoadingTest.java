@@ -26,13 +26,13 @@ class GgufLoadingTest {
     @TempDir
     Path tmp;
 
-    static int[] greedy(LlamaDecoder decoder, int[] prompt, int n) {
+    static int[] greedy(Decoder decoder, int[] prompt, int n) {
         Sequence s = decoder.newSequence();
         float[] logits = decoder.prefill(s, prompt, 16);
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
             out[i] = Sampler.argmax(logits);
-            logits = decoder.step(List.of(LlamaDecoder.Chunk.next(s, out[i]))).getFirst()[0];
+            logits = decoder.step(List.of(Decoder.Chunk.next(s, out[i]))).getFirst()[0];
         }
         return out;
     }
@@ -51,13 +51,13 @@ class GgufLoadingTest {
         for (WeightFormat format : WeightFormat.values()) {
             Path file = tmp.resolve("stories260k-" + format + ".gguf");
             GgufExport.llama(Golden.dir("stories260k"), Optional.empty(), file, GgmlType.valueOf(format.name()));
-            try (LlamaDecoder fromDir = LlamaDecoder.load(Golden.dir("stories260k"), Optional.empty(),
+            try (Decoder fromDir = Decoder.load(Golden.dir("stories260k"), Optional.empty(),
                     QuantRule.uniform(format), 2);
-                 LlamaDecoder fromGguf = LlamaDecoder.load(file, Optional.empty(), QuantRule.uniform(WeightFormat.F32), 2)) {
+                 Decoder fromGguf = Decoder.load(file, Optional.empty(), QuantRule.uniform(WeightFormat.F32), 2)) {
                 assertEquals(fromDir.config(), fromGguf.config(), format + ": config from GGUF metadata");
                 assertEquals(QuantRule.uniform(format), fromGguf.weights().rule(), "the stored types, not the rule passed");
-                float[][] expected = LlamaDecoderTest.allLogits(fromDir, golden.tokens(), 7);
-                float[][] actual = LlamaDecoderTest.allLogits(fromGguf, golden.tokens(), 7);
+                float[][] expected = DecoderTest.allLogits(fromDir, golden.tokens(), 7);
+                float[][] actual = DecoderTest.allLogits(fromGguf, golden.tokens(), 7);
                 double diff = Golden.maxAbsDiff(expected, actual);
                 assertTrue(diff <= 1e-4, format + ": logits differ by " + diff);
                 int[] prompt = {1, 403, 407, 261, 378}; // BOS "Once upon a time"
@@ -71,12 +71,12 @@ class GgufLoadingTest {
         Path file = tmp.resolve("tiny.gguf");
         GgufExport.llama(Golden.dir("tiny-llama"), Optional.empty(), file, GgmlType.Q8_0);
         Golden golden = Golden.of("tiny-llama");
-        try (LlamaDecoder fromDir = LlamaDecoder.load(Golden.dir("tiny-llama"), Optional.empty(),
+        try (Decoder fromDir = Decoder.load(Golden.dir("tiny-llama"), Optional.empty(),
                 QuantRule.uniform(WeightFormat.Q8_0), 1);
-             LlamaDecoder fromGguf = LlamaDecoder.load(tmp, Optional.of("tiny.gguf"), QuantRule.MIXED, 1)) {
-            assertTrue(!fromGguf.config().tieWordEmbeddings());
-            double diff = Golden.maxAbsDiff(LlamaDecoderTest.allLogits(fromDir, golden.tokens(), 24),
-                    LlamaDecoderTest.allLogits(fromGguf, golden.tokens(), 24));
+             Decoder fromGguf = Decoder.load(tmp, Optional.of("tiny.gguf"), QuantRule.MIXED, 1)) {
+            assertTrue(!((io.emend.core.model.LlamaConfig) fromGguf.config()).tieWordEmbeddings());
+            double diff = Golden.maxAbsDiff(DecoderTest.allLogits(fromDir, golden.tokens(), 24),
+                    DecoderTest.allLogits(fromGguf, golden.tokens(), 24));
             assertTrue(diff <= 1e-4, "logits differ by " + diff);
         }
     }
@@ -87,7 +87,7 @@ class GgufLoadingTest {
         try (GgufWriter w = GgufWriter.create(gpt2, Map.of("general.architecture", GgufValue.string("gpt2")), List.of())) {
             w.commit();
         }
-        var e = assertThrows(MalformedFileException.class, () -> LlamaDecoder.loadGguf(gpt2, 1));
+        var e = assertThrows(MalformedFileException.class, () -> Decoder.loadGguf(gpt2, 1));
         assertTrue(e.getMessage().contains("gpt2"), e.getMessage());
 
         Path empty = tmp.resolve("empty.gguf");
@@ -100,7 +100,7 @@ class GgufLoadingTest {
         try (GgufWriter w = GgufWriter.create(empty, meta, List.of())) {
             w.commit();
         }
-        var missing = assertThrows(IllegalArgumentException.class, () -> LlamaDecoder.loadGguf(empty, 1));
+        var missing = assertThrows(IllegalArgumentException.class, () -> Decoder.loadGguf(empty, 1));
         assertTrue(missing.getMessage().matches("tensor blk\\.0\\..* is missing"), missing.getMessage());
     }
 }

@@ -14,6 +14,6 @@ public record ModelFiles(ModelVersion version, Path dir, Optional<String> weight
 
     /** The weights are one GGUF file, loaded with the types it stores. */
     public boolean gguf() {
-        return weightsFile.filter(f -> f.endsWith(io.emend.core.infer.LlamaDecoder.GGUF_SUFFIX)).isPresent();
+        return weightsFile.filter(f -> f.endsWith(io.emend.core.infer.Decoder.GGUF_SUFFIX)).isPresent();
     }
 }

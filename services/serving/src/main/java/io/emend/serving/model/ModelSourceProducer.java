@@ -2,7 +2,7 @@ package io.emend.serving.model;
 
 import io.emend.contracts.store.FilesystemObjectStore;
 import io.emend.contracts.store.ObjectStore;
-import io.emend.core.infer.LlamaDecoder;
+import io.emend.core.infer.Decoder;
 import io.emend.serving.ServingConfig;
 import io.emend.serving.registry.ArtifactCache;
 import io.emend.serving.registry.RegistryClient;
@@ -26,10 +26,10 @@ public class ModelSourceProducer {
             Path dir = standalone.modelDir().get().toAbsolutePath().normalize();
             Optional<String> weightsFile = standalone.weightsFile();
             String defaultName = dir.getFileName().toString();
-            if (defaultName.endsWith(LlamaDecoder.GGUF_SUFFIX) && !Files.isDirectory(dir)) {
+            if (defaultName.endsWith(Decoder.GGUF_SUFFIX) && !Files.isDirectory(dir)) {
                 // model-dir names a GGUF file: serve it from its directory, named after the file
                 weightsFile = Optional.of(defaultName);
-                defaultName = defaultName.substring(0, defaultName.length() - LlamaDecoder.GGUF_SUFFIX.length());
+                defaultName = defaultName.substring(0, defaultName.length() - Decoder.GGUF_SUFFIX.length());
                 dir = dir.getParent();
             }
             String name = standalone.name().orElse(defaultName);

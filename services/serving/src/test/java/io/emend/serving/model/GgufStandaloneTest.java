@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.emend.core.format.gguf.GgmlType;
 import io.emend.core.format.gguf.GgufExport;
 import io.emend.core.generate.Sampler;
-import io.emend.core.infer.LlamaDecoder;
+import io.emend.core.infer.Decoder;
 import io.emend.core.infer.QuantRule;
 import io.emend.core.infer.Sequence;
 import io.emend.core.tokenizer.Tokenizer;
@@ -57,7 +57,7 @@ class GgufStandaloneTest {
 
     /** The engine alone on the same file: prefill, then argmax for {@code n} tokens (stories260k stops at EOS 2). */
     static String engineGreedy(String prompt, int n) throws IOException {
-        try (LlamaDecoder decoder = LlamaDecoder.load(DIR, Optional.of(FILE), QuantRule.parse("f32"), 1);
+        try (Decoder decoder = Decoder.load(DIR, Optional.of(FILE), QuantRule.parse("f32"), 1);
              Tokenizer tokenizer = Tokenizer.load(DIR, decoder.config().bosTokenId(), decoder.config().eosTokenId())) {
             int[] ids = tokenizer.encode(prompt, true);
             Sequence s = decoder.newSequence();
@@ -70,7 +70,7 @@ class GgufStandaloneTest {
                     break;
                 }
                 out[count] = next;
-                logits = decoder.step(List.of(LlamaDecoder.Chunk.next(s, next))).getFirst()[0];
+                logits = decoder.step(List.of(Decoder.Chunk.next(s, next))).getFirst()[0];
             }
             int[] all = Arrays.copyOf(ids, ids.length + count);
             System.arraycopy(out, 0, all, ids.length, count);

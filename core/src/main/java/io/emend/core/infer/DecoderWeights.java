@@ -4,7 +4,9 @@ import io.emend.core.format.gguf.GgufExport;
 import io.emend.core.format.gguf.GgufFile;
 import io.emend.core.format.gguf.GgufImport;
 import io.emend.core.format.gguf.GgufTensor;
+import io.emend.core.model.Gpt2Config;
 import io.emend.core.model.LlamaConfig;
+import io.emend.core.model.ModelConfig;
 import io.emend.core.quant.F16Tensor;
 import io.emend.core.quant.F32Tensor;
 import io.emend.core.quant.Q4_0;
@@ -24,31 +26,43 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
- * A Llama-family model's weights in the engine's formats, chosen per matrix by a {@link QuantRule}. A matrix whose
+ * A decoder's weights (Llama family or GPT-2) in the engine's formats, chosen per matrix by a {@link QuantRule}. A matrix whose
  * stored dtype already is the target format (F32→F32, F16→F16) is used in place from the source's mapping; every
  * other one is converted row by row into an off-heap arena (never a whole tensor on the heap). From a GGUF file every
  * matrix is used as stored, whatever its type. The source must stay open while the weights are used; closing the
  * weights closes both.
+ *
+ * <p>GPT-2 is held in the same shape: its Conv1D matrices ({@code x @ W}, stored [in, out]) are transposed at load to
+ * the [out, in] rows every kernel reads, its fused {@code c_attn} is split into q, k and v, its LayerNorms and
+ * projections keep their biases, it has no gate (its MLP is {@code down(gelu(up x))}) and it adds learned positions.
  */
-public final class LlamaWeights implements AutoCloseable {
+public final class DecoderWeights implements AutoCloseable {
 
     private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** One decoder block. Projections are [out, in] as in Hugging Face; biases are null unless the model has them. */
+    /**
+     * One decoder block. Projections are [out, in] as in Hugging Face's Linear; biases are null unless the model has
+     * them; the norms' biases are null for RMSNorm (Llama) and present for LayerNorm (GPT-2).
+     */
     public record Layer(
-            float[] attnNorm,   // [dim]
-            WeightTensor q,     // [heads*headDim, dim]
-            WeightTensor k,     // [kvHeads*headDim, dim]
-            WeightTensor v,     // [kvHeads*headDim, dim]
-            float[] qBias,      // [heads*headDim] or null
-            float[] kBias,      // [kvHeads*headDim] or null
-            float[] vBias,      // [kvHeads*headDim] or null
-            WeightTensor o,     // [dim, heads*headDim]
-            float[] mlpNorm,    // [dim]
-            WeightTensor gate,  // [ffn, dim]
-            WeightTensor up,    // [ffn, dim]
-            WeightTensor down) { // [dim, ffn]
+            float[] attnNorm,     // [dim]
+            float[] attnNormBias, // [dim] or null
+            WeightTensor q,       // [heads*headDim, dim]
+            WeightTensor k,       // [kvHeads*headDim, dim]
+            WeightTensor v,       // [kvHeads*headDim, dim]
+            float[] qBias,        // [heads*headDim] or null
+            float[] kBias,        // [kvHeads*headDim] or null
+            float[] vBias,        // [kvHeads*headDim] or null
+            WeightTensor o,       // [dim, heads*headDim]
+            float[] oBias,        // [dim] or null
+            float[] mlpNorm,      // [dim]
+            float[] mlpNormBias,  // [dim] or null
+            WeightTensor gate,    // [ffn, dim]; null for a GELU MLP (GPT-2)
+            WeightTensor up,      // [ffn, dim]
+            float[] upBias,       // [ffn] or null
+            WeightTensor down,    // [dim, ffn]
+            float[] downBias) {   // [dim] or null
 
         public WeightTensor projection(Projection p) {
             return switch (p) {
@@ -63,22 +77,27 @@ public final class LlamaWeights implements AutoCloseable {
         }
     }
 
-    private final LlamaConfig config;
+    private final ModelConfig config;
     private final QuantRule rule;
     private final WeightTensor embedding; // [vocab, dim]
+    private final float[] positions;      // [maxPositions * dim] learned positions (GPT-2); null with RoPE
     private final Layer[] layers;         // [layers]
     private final float[] finalNorm;      // [dim]
+    private final float[] finalNormBias;  // [dim] or null (RMSNorm)
     private final WeightTensor head;      // [vocab, dim]; the embedding itself when tied
     private final Arena arena;
     private final AutoCloseable source;
 
-    private LlamaWeights(LlamaConfig config, QuantRule rule, WeightTensor embedding, Layer[] layers, float[] finalNorm,
-                         WeightTensor head, Arena arena, AutoCloseable source) {
+    private DecoderWeights(ModelConfig config, QuantRule rule, WeightTensor embedding, float[] positions, Layer[] layers,
+                           float[] finalNorm, float[] finalNormBias, WeightTensor head, Arena arena,
+                           AutoCloseable source) {
         this.config = config;
         this.rule = rule;
         this.embedding = embedding;
+        this.positions = positions;
         this.layers = layers;
         this.finalNorm = finalNorm;
+        this.finalNormBias = finalNormBias;
         this.head = head;
         this.arena = arena;
         this.source = source;
@@ -89,7 +108,7 @@ public final class LlamaWeights implements AutoCloseable {
      *
      * @throws IllegalArgumentException naming the tensor that is missing, misshapen or not finite
      */
-    public static LlamaWeights load(LlamaConfig config, TensorSource source, QuantRule rule) {
+    public static DecoderWeights load(LlamaConfig config, TensorSource source, QuantRule rule) {
         Arena arena = Arena.ofShared();
         try {
             return assemble(config, new Loader(source, arena, rule), rule, arena, source);
@@ -108,7 +127,7 @@ public final class LlamaWeights implements AutoCloseable {
      *
      * @throws IllegalArgumentException naming a tensor that is missing, misshapen, of another type or not finite
      */
-    public static LlamaWeights load(GgufFile gguf) {
+    public static DecoderWeights load(GgufFile gguf) {
         LlamaConfig config = GgufImport.llamaConfig(gguf);
         Arena arena = Arena.ofShared();
         try {
@@ -123,7 +142,7 @@ public final class LlamaWeights implements AutoCloseable {
         }
     }
 
-    private static LlamaWeights assemble(LlamaConfig config, TensorReader loader, QuantRule rule, Arena arena,
+    private static DecoderWeights assemble(LlamaConfig config, TensorReader loader, QuantRule rule, Arena arena,
                                          AutoCloseable source) {
         int dim = config.hiddenSize();
         int qDim = config.numHeads() * config.headDim();
@@ -134,18 +153,18 @@ public final class LlamaWeights implements AutoCloseable {
             String p = "model.layers." + l + ".";
             boolean bias = config.qkvBias();
             layers[l] = new Layer(
-                    loader.vector(p + "input_layernorm.weight", dim),
+                    loader.vector(p + "input_layernorm.weight", dim), null,
                     loader.matrix(p + "self_attn.q_proj.weight", qDim, dim, QuantRule.Role.ATTENTION),
                     loader.matrix(p + "self_attn.k_proj.weight", kvDim, dim, QuantRule.Role.ATTENTION),
                     loader.matrix(p + "self_attn.v_proj.weight", kvDim, dim, QuantRule.Role.ATTENTION),
                     bias ? loader.vector(p + "self_attn.q_proj.bias", qDim) : null,
                     bias ? loader.vector(p + "self_attn.k_proj.bias", kvDim) : null,
                     bias ? loader.vector(p + "self_attn.v_proj.bias", kvDim) : null,
-                    loader.matrix(p + "self_attn.o_proj.weight", dim, qDim, QuantRule.Role.ATTENTION),
-                    loader.vector(p + "post_attention_layernorm.weight", dim),
+                    loader.matrix(p + "self_attn.o_proj.weight", dim, qDim, QuantRule.Role.ATTENTION), null,
+                    loader.vector(p + "post_attention_layernorm.weight", dim), null,
                     loader.matrix(p + "mlp.gate_proj.weight", ffn, dim, QuantRule.Role.MLP),
-                    loader.matrix(p + "mlp.up_proj.weight", ffn, dim, QuantRule.Role.MLP),
-                    loader.matrix(p + "mlp.down_proj.weight", dim, ffn, QuantRule.Role.MLP));
+                    loader.matrix(p + "mlp.up_proj.weight", ffn, dim, QuantRule.Role.MLP), null,
+                    loader.matrix(p + "mlp.down_proj.weight", dim, ffn, QuantRule.Role.MLP), null);
         }
         WeightTensor embedding = loader.matrix("model.embed_tokens.weight", config.vocabSize(), dim,
                 QuantRule.Role.HEAD);
@@ -153,7 +172,55 @@ public final class LlamaWeights implements AutoCloseable {
                 ? embedding
                 : loader.matrix("lm_head.weight", config.vocabSize(), dim, QuantRule.Role.HEAD);
         float[] finalNorm = loader.vector("model.norm.weight", dim);
-        return new LlamaWeights(config, rule, embedding, layers, finalNorm, head, arena, source);
+        return new DecoderWeights(config, rule, embedding, null, layers, finalNorm, null, head, arena, source);
+    }
+
+    /**
+     * Loads a GPT-2 checkpoint ({@code GPT2LMHeadModel} names with the {@code transformer.} prefix, or the bare
+     * {@code GPT2Model} names without it). The head is {@code wte}.
+     *
+     * @throws IllegalArgumentException naming the tensor that is missing, misshapen or not finite
+     */
+    public static DecoderWeights load(Gpt2Config config, TensorSource source, QuantRule rule) {
+        Arena arena = Arena.ofShared();
+        try {
+            Loader loader = new Loader(source, arena, rule);
+            String prefix = source.find("transformer.wte.weight").isPresent() ? "transformer." : "";
+            int dim = config.hiddenSize();
+            int ffn = config.intermediateSize();
+            Layer[] layers = new Layer[config.numLayers()];
+            for (int l = 0; l < layers.length; l++) {
+                String p = prefix + "h." + l + ".";
+                float[] qkv = loader.transposed(p + "attn.c_attn.weight", dim, 3 * dim); // [3*dim, dim]: q, k, v rows
+                float[] qkvBias = loader.vector(p + "attn.c_attn.bias", 3 * dim);
+                String attn = p + "attn.c_attn.weight";
+                layers[l] = new Layer(
+                        loader.vector(p + "ln_1.weight", dim), loader.vector(p + "ln_1.bias", dim),
+                        loader.matrix(attn + " (q rows)", qkv, 0, dim, dim, QuantRule.Role.ATTENTION),
+                        loader.matrix(attn + " (k rows)", qkv, dim, dim, dim, QuantRule.Role.ATTENTION),
+                        loader.matrix(attn + " (v rows)", qkv, 2 * dim, dim, dim, QuantRule.Role.ATTENTION),
+                        Arrays.copyOfRange(qkvBias, 0, dim), Arrays.copyOfRange(qkvBias, dim, 2 * dim),
+                        Arrays.copyOfRange(qkvBias, 2 * dim, 3 * dim),
+                        loader.matrix(p + "attn.c_proj.weight", loader.transposed(p + "attn.c_proj.weight", dim, dim),
+                                0, dim, dim, QuantRule.Role.ATTENTION),
+                        loader.vector(p + "attn.c_proj.bias", dim),
+                        loader.vector(p + "ln_2.weight", dim), loader.vector(p + "ln_2.bias", dim),
+                        null,
+                        loader.matrix(p + "mlp.c_fc.weight", loader.transposed(p + "mlp.c_fc.weight", dim, ffn),
+                                0, ffn, dim, QuantRule.Role.MLP),
+                        loader.vector(p + "mlp.c_fc.bias", ffn),
+                        loader.matrix(p + "mlp.c_proj.weight", loader.transposed(p + "mlp.c_proj.weight", ffn, dim),
+                                0, dim, ffn, QuantRule.Role.MLP),
+                        loader.vector(p + "mlp.c_proj.bias", dim));
+            }
+            WeightTensor wte = loader.matrix(prefix + "wte.weight", config.vocabSize(), dim, QuantRule.Role.HEAD);
+            float[] wpe = loader.vector(prefix + "wpe.weight", config.maxPositions(), dim);
+            return new DecoderWeights(config, rule, wte, wpe, layers, loader.vector(prefix + "ln_f.weight", dim),
+                    loader.vector(prefix + "ln_f.bias", dim), wte, arena, source);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
     }
 
     /** Where the tensors come from, by Hugging Face name. */
@@ -294,14 +361,40 @@ public final class LlamaWeights implements AutoCloseable {
 
         @Override
         public float[] vector(String name, int n) {
-            info(name, n);
+            return finite(name, info(name, n));
+        }
+
+        /** A small 2-D tensor (GPT-2's learned positions) as one row-major array. */
+        float[] vector(String name, int rows, int cols) {
+            return finite(name, info(name, rows, cols));
+        }
+
+        private float[] finite(String name, TensorInfo info) {
             float[] v = source.floats(name);
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < v.length; i++) {
                 if (!Float.isFinite(v[i])) {
                     throw new IllegalArgumentException("tensor " + name + ": element " + i + " is not finite");
                 }
             }
             return v;
+        }
+
+        /** A Conv1D weight stored [in, out], returned as the row-major [out, in] matrix the kernels read. */
+        float[] transposed(String name, int in, int out) {
+            float[] stored = finite(name, info(name, in, out));
+            float[] t = new float[stored.length];
+            for (int i = 0; i < in; i++) {
+                for (int o = 0; o < out; o++) {
+                    t[o * in + i] = stored[i * out + o];
+                }
+            }
+            return t;
+        }
+
+        /** Rows {@code [first, first+rows)} of a row-major heap matrix with {@code cols} columns, in the rule's format. */
+        WeightTensor matrix(String what, float[] values, int first, int rows, int cols, QuantRule.Role role) {
+            return convert(what, rows, cols, rule.formatFor(role, cols),
+                    (r, row) -> System.arraycopy(values, (first + r) * cols, row, 0, cols));
         }
 
         @Override
@@ -312,16 +405,28 @@ public final class LlamaWeights implements AutoCloseable {
             if (format == WeightFormat.F16 && info.dtype() == DType.F16) {
                 return new F16Tensor(stored, rows, cols).checkFinite("tensor " + name);
             }
-            float[] row = new float[cols];
             if (format == WeightFormat.F32 && info.dtype() == DType.F32) {
+                float[] row = new float[cols];
                 for (int r = 0; r < rows; r++) {
                     readRow(name, stored, info.dtype(), r, row);
                 }
                 return new F32Tensor(stored, rows, cols);
             }
+            return convert(name, rows, cols, format, (r, row) -> readRow(name, stored, info.dtype(), r, row));
+        }
+
+        /** Where {@link #convert} gets row {@code r} of a matrix, widened to F32 and checked finite. */
+        @FunctionalInterface
+        interface RowReader {
+            void read(int r, float[] row);
+        }
+
+        /** A new matrix in the arena in {@code format}, filled row by row. */
+        private WeightTensor convert(String name, int rows, int cols, WeightFormat format, RowReader reader) {
+            float[] row = new float[cols];
             MemorySegment out = arena.allocate(format.byteSize(rows, cols), 64);
             for (int r = 0; r < rows; r++) {
-                readRow(name, stored, info.dtype(), r, row);
+                reader.read(r, row);
                 switch (format) {
                     case F32 -> MemorySegment.copy(row, 0, out, LE_FLOAT, (long) r * cols * Float.BYTES, cols);
                     case F16 -> {
@@ -367,8 +472,18 @@ public final class LlamaWeights implements AutoCloseable {
         }
     }
 
-    public LlamaConfig config() {
+    public ModelConfig config() {
         return config;
+    }
+
+    /** Learned position embeddings, {@code [maxPositions * dim]} (GPT-2), or null when positions are rotary. */
+    public float[] positions() {
+        return positions;
+    }
+
+    /** The final norm's bias (LayerNorm), or null (RMSNorm). */
+    public float[] finalNormBias() {
+        return finalNormBias;
     }
 
     public QuantRule rule() {
@@ -399,7 +514,8 @@ public final class LlamaWeights implements AutoCloseable {
         long total = head.byteSize() + embedding.byteSize() / config.vocabSize();
         for (Layer l : layers) {
             for (Projection p : Projection.values()) {
-                total += l.projection(p).byteSize();
+                WeightTensor w = l.projection(p);
+                total += w == null ? 0 : w.byteSize();
             }
         }
         return total;
