@@ -26,7 +26,8 @@ import java.util.concurrent.Callable;
  * {@code {"tokens":[...],"logits":[[...],...]}}. By default the differentiable graph computes them in F32 (F16 and
  * BF16 weights widened); {@code --engine quantized --quant q4_0} runs the serving engine on weights stored in that
  * format instead, with the same output, and {@code --compare-f32} adds one line on stderr with how far those logits
- * are from the same engine's F32 ones (the quantization error, measured rather than assumed).
+ * are from the same engine's F32 ones (the quantization error, measured rather than assumed). With the quantized
+ * engine, {@code --model} may also be a GGUF file (e.g. from {@code emend export}), run with the types it stores.
  */
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = "Print the logits of every position for the given token ids, as JSON (graph in F32, or the "
@@ -112,6 +113,13 @@ public final class LogitsCommand implements Callable<Integer> {
     }
 
     private float[][] quantized(int[] ids) throws IOException {
+        if (gguf()) {
+            if (quant != null || compareF32 || weights != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--quant, --compare-f32 and --weights do"
+                        + " not apply to a GGUF file: its tensors are used with the types they are stored in");
+            }
+            return engineLogits(ids, QuantRule.uniform(io.emend.core.quant.WeightFormat.F32));
+        }
         QuantRule rule;
         try {
             rule = QuantRule.parse(quant == null ? "f32" : quant);
@@ -148,11 +156,17 @@ public final class LogitsCommand implements Callable<Integer> {
 
     /** Every position's logits from the quantized engine, the whole prompt in one step. */
     private float[][] engineLogits(int[] ids, QuantRule rule) throws IOException {
-        try (Decoder decoder = Decoder.load(model.directory(), Optional.ofNullable(weights), rule, threads)) {
+        try (Decoder decoder = Decoder.load(gguf() ? model.dir : model.directory(), Optional.ofNullable(weights), rule,
+                threads)) {
             checkTokens(ids, decoder.config().vocabSize(), decoder.config().maxPositions());
             Sequence s = decoder.newSequence();
             return decoder.step(List.of(new Decoder.Chunk(s, ids, true))).getFirst();
         }
+    }
+
+    /** {@code --model} names a GGUF file, which the quantized engine loads as stored. */
+    private boolean gguf() {
+        return java.nio.file.Files.isRegularFile(model.dir) && model.dir.toString().endsWith(Decoder.GGUF_SUFFIX);
     }
 
     private void checkTokens(int[] ids, int vocab, int context) {

@@ -87,6 +87,27 @@ class QuantizedLogitsTest {
         }
     }
 
+    /** A GGUF file from export gives what the engine computes from the directory at the same type. */
+    @Test
+    void aGgufFileRunsAsStored(@org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
+        JsonNode golden = JSON.readTree(fixture("tiny-llama").resolve("golden.json").toFile());
+        String tokens = csv(golden.get("tokens"));
+        Path gguf = tmp.resolve("tiny-q8_0.gguf");
+        EmendRun export = EmendRun.of("export", "--model", fixture("tiny-llama").toString(), "--quant", "q8_0",
+                "--out", gguf.toString());
+        assertEquals(0, export.exitCode(), export.toString());
+        EmendRun fromFile = EmendRun.of("logits", "--model", gguf.toString(), "--tokens", tokens, "--engine", "quantized");
+        assertEquals(0, fromFile.exitCode(), fromFile.toString());
+        EmendRun fromDir = EmendRun.of("logits", "--model", fixture("tiny-llama").toString(), "--tokens", tokens,
+                "--engine", "quantized", "--quant", "q8_0");
+        assertEquals(0, fromDir.exitCode(), fromDir.toString());
+        // same bytes; only the summation order may differ with the data's alignment (see GgufLoadingTest)
+        double diff = maxDiff(JSON.readTree(fromDir.out()).get("logits"), JSON.readTree(fromFile.out()).get("logits"));
+        assertTrue(diff <= 1e-4, "max |Δ| " + diff);
+        assertUsage(EmendRun.of("logits", "--model", gguf.toString(), "--tokens", tokens, "--engine", "quantized",
+                "--quant", "q4_0"), "GGUF");
+    }
+
     @Test
     void badEngineOptionsAreUsageErrors() {
         String dir = fixture("tiny-llama").toString();
