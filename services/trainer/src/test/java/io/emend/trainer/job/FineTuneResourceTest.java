@@ -82,9 +82,15 @@ class FineTuneResourceTest {
     }
 
     @Test
-    void loraFineTuneBecomesAReadyAdapterVersionWithLineageMetricsAndAlias() {
+    void loraFineTuneBecomesAReadyAdapterVersionWithLineageMetricsAndAlias() throws IOException {
         String output = unique("tuned");
-        String id = as(Tokens.writer()).body(request(output, 6, "")).post("/v1/fine-tunes")
+        String probes = "datasets/" + output + "/probes.jsonl";
+        TrainerFixtures.putObject(probes,
+                "{\"prompt\": \"Once upon a time, there was a little\", \"completion\": \" girl\"}\n"
+                + "{\"prompt\": \"Tom and Sue went to the\", \"completion\": \" park\"}\n"
+                + "{\"prompt\": \"The sun was\", \"completion\": \" shining\"}\n");
+        String id = as(Tokens.writer()).body(request(output, 6, ", \"gate\": {\"probe_file\": \"" + probes
+                        + "\", \"max_negative_flips\": 3}")).post("/v1/fine-tunes")
                 .then().statusCode(202)
                 .header("Location", containsString("/v1/fine-tunes/"))
                 .body("object", equalTo("fine_tuning.job"))
@@ -107,6 +113,9 @@ class FineTuneResourceTest {
                 .body("files.find { it.role == 'training' }.examples", equalTo(40))
                 .body("result.metrics.steps", equalTo(6))
                 .body("result.gate.passed", equalTo(true))
+                .body("result.gate.figures.probes", equalTo(3))
+                .body("result.gate.figures.negative_flips", notNullValue())
+                .body("files.find { it.role == 'probe' }.examples", equalTo(3))
                 .body("result.alias_moved", equalTo(true))
                 // WikiText is new to stories260k: six LoRA steps must lower the held-out perplexity
                 .body("result.gate.figures.held_out_perplexity_after",
