@@ -8,7 +8,6 @@ import io.emend.core.graph.Transformer;
 import io.emend.core.graph.WeightDelta;
 import io.emend.core.tokenizer.Tokenizer;
 import io.emend.trainer.TrainerFixtures;
-import io.quarkus.test.junit.QuarkusTest;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
@@ -27,11 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The teacher-forced check (one forward per probe) against its definition: decode greedily token by token, one full
  * forward per token, and compare with the answer. On stories260k, with its own greedy continuations as answers (which
  * it must get right) and with each of them changed in one token (which it must get wrong).
- *
- * <p>A {@code @QuarkusTest} only so it runs in the application's class loader: DJL's native libraries can be loaded
- * by one class loader per JVM, and the service tests of this suite load them first.
  */
-@QuarkusTest
 class NegativeFlipsTest {
 
     private static final Function<NDManager, Map<String, List<WeightDelta>>> NONE = s -> Map.of();

@@ -166,6 +166,30 @@ class FineTuneResourceTest {
     }
 
     @Test
+    void doraWritesADoraAdapterAndFullFineTuningAWholeModel() {
+        String dora = unique("dora");
+        String doraJob = submit("""
+                {"model": "%s:1", "training_file": "%s", "method": "dora",
+                 "hyperparameters": {"steps": 2, "batch_size": 2, "seq_len": 32},
+                 "lora": {"rank": 2, "target_modules": ["q_proj", "v_proj"]}, "output": {"model": "%s"}}
+                """.formatted(model, train.key(), dora));
+        String full = unique("full");
+        String fullJob = submit("""
+                {"model": "%s:1", "training_file": "%s", "method": "full",
+                 "hyperparameters": {"steps": 2, "batch_size": 2, "seq_len": 32}, "output": {"model": "%s"}}
+                """.formatted(model, train.key(), full));
+        awaitState(doraJob, "succeeded");
+        registryGet("/v1/models/" + dora + "/versions/1/artifacts/adapter_config.json")
+                .body("use_dora", equalTo(true))
+                .body("target_modules", hasItems("q_proj", "v_proj"));
+        awaitState(fullJob, "succeeded");
+        // a full fine-tune is a whole model: its parent is its base, not something it is an adapter of
+        registryGet("/v1/models/" + full + "/versions/1")
+                .body("parents[0].role", equalTo("base"))
+                .body("manifest.path", hasItems("config.json", "tokenizer.json", "model.safetensors"));
+    }
+
+    @Test
     void aFailedGateLeavesTheAliasWhereItWas() {
         String output = unique("strict");
         importModel(output, TrainerFixtures.STORIES);
