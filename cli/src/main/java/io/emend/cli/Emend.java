@@ -43,6 +43,7 @@ import picocli.CommandLine.Command;
                 io.emend.cli.finetune.FinetuneCommand.class,
                 io.emend.cli.edit.EditCommand.class,
                 io.emend.cli.serve.ServeCommand.class,
+                io.emend.cli.export.ExportCommand.class,
         })
 public final class Emend implements Runnable {
 

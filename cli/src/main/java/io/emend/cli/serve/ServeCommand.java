@@ -16,24 +16,26 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code emend serve --model DIR}: the serving service on one local model, with no registry and no broker, in the
+ * {@code emend serve --model DIR|FILE.gguf}: the serving service on one local model, with no registry and no broker, in the
  * foreground (like {@code llama-server -m}). It runs the same packaged service the stack runs
  * ({@code services/serving/target/quarkus-app}), in a JVM of its own configured for standalone mode, rather than
  * embedding Quarkus in the CLI: one build of the service, one behaviour, and the CLI stays a small plain-Java program.
  * Ctrl-C stops it.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve a local Hugging Face model over the OpenAI API (/v1/completions, /v1/chat/completions, /v1/models).")
+        description = "Serve a local Hugging Face model or GGUF file over the OpenAI API (/v1/completions, /v1/chat/completions, /v1/models).")
 public final class ServeCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Hugging Face model directory (config.json, tokenizer.json, *.safetensors)")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE.gguf",
+            description = "Hugging Face model directory (config.json, tokenizer.json, *.safetensors), or a GGUF file "
+                    + "(served with its stored types; the model's tokenizer.json must lie beside it)")
     Path model;
 
-    @Option(names = "--name", paramLabel = "NAME", description = "the model name clients send (default: the directory's name)")
+    @Option(names = "--name", paramLabel = "NAME",
+            description = "the model name clients send (default: the directory's name, or the GGUF file's without .gguf)")
     String name;
 
     @Option(names = "--quant", defaultValue = "q8_0", paramLabel = "RULE",
@@ -67,11 +69,17 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path dir = model.toAbsolutePath().normalize();
-        if (Files.isRegularFile(dir)) {
-            throw new ParameterException(spec.commandLine(), "--model: " + model
-                    + " is a file; serve takes a Hugging Face model directory (config.json, tokenizer.json, *.safetensors)");
-        }
-        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+        boolean gguf = Files.isRegularFile(dir);
+        if (gguf) {
+            if (!dir.getFileName().toString().endsWith(".gguf")) {
+                throw new ParameterException(spec.commandLine(), "--model: " + model + " is a file but not a .gguf;"
+                        + " serve takes a Hugging Face model directory or a GGUF file");
+            }
+            if (!Files.isRegularFile(dir.resolveSibling("tokenizer.json"))) {
+                throw new ParameterException(spec.commandLine(), "--model: no tokenizer.json beside " + model
+                        + "; a GGUF file is served with the model's tokenizer.json in the same directory");
+            }
+        } else if (!Files.isRegularFile(dir.resolve("config.json"))) {
             throw new ParameterException(spec.commandLine(), "--model: " + model + " has no config.json");
         }
         try {
@@ -119,8 +127,9 @@ public final class ServeCommand implements Callable<Integer> {
         properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.add("-jar");
         command.add(jar.toString());
-        spec.commandLine().getErr().println("serving " + dir + " as " + (name != null ? name : dir.getFileName())
-                + " (" + quant + ") on http://" + host + ":" + port + "/v1; Ctrl-C stops it");
+        String served = name != null ? name : dir.getFileName().toString().replaceFirst("\\.gguf$", "");
+        spec.commandLine().getErr().println("serving " + dir + " as " + served + " ("
+                + (gguf ? "types as stored in the file" : quant) + ") on http://" + host + ":" + port + "/v1; Ctrl-C stops it");
         spec.commandLine().getErr().flush();
         Process service = new ProcessBuilder(command).inheritIO().start();
         Thread stop = new Thread(() -> {

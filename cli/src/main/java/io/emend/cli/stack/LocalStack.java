@@ -279,6 +279,14 @@ public final class LocalStack {
             properties.put("emend.merger.storage.cache-dir", workspace.data().resolve("merger/cache").toString());
             properties.put("emend.merger.storage.work-dir", workspace.data().resolve("merger/work").toString());
         }
+        if (c == Component.EDITOR) {
+            // the editor signs its own short-lived admin tokens (it moves aliases) with the stack's key
+            properties.put("emend.editor.registry.url", registryUrl);
+            properties.put("emend.editor.registry.signing-key", workspace.keys().resolve(SigningKeys.PRIVATE_FILE).toString());
+            properties.put("emend.editor.db.h2-path", workspace.database().resolve("editor").toString());
+            properties.put("emend.editor.storage.cache-dir", workspace.data().resolve("editor/cache").toString());
+            properties.put("emend.editor.storage.work-dir", workspace.data().resolve("editor/work").toString());
+        }
         if (c == Component.TRAINER) {
             // the trainer signs its own admin tokens too (a passing gate moves an alias); it reads dataset keys from
             // the registry's filesystem store (with S3 configured, give it data as registry blob digests instead)

@@ -33,7 +33,9 @@ class ServeCommandTest {
         assertTrue(noConfig[0].contains("has no config.json"), noConfig[0]);
 
         Path file = Files.writeString(empty.resolve("model.gguf"), "GGUF");
-        assertTrue(run(2, "serve", "--model", file.toString())[0].contains("is a file"));
+        assertTrue(run(2, "serve", "--model", file.toString())[0].contains("no tokenizer.json beside"));
+        Path other = Files.writeString(empty.resolve("model.bin"), "weights");
+        assertTrue(run(2, "serve", "--model", other.toString())[0].contains("not a .gguf"));
         assertTrue(run(2, "serve", "--model", STORIES.toString(), "--quant", "q9")[0].contains("--quant"));
         assertTrue(run(2, "serve", "--model", STORIES.toString(), "--port", "70000")[0].contains("--port"));
         assertTrue(run(2, "serve", "--model", STORIES.toString(), "--adapter", "x=" + empty.resolve("nope"))[0]

@@ -66,6 +66,30 @@ class LocalStackTest {
     }
 
     @Test
+    void theEditorFindsTheRegistrySigningKeyAndItsDirectoriesInTheWorkspace() {
+        Map<String, String> p = configOf(Component.EDITOR, Map.of()).properties();
+        assertEquals("18083", p.get("quarkus.http.port"));
+        assertEquals("http://localhost:18081", p.get("emend.editor.registry.url"));
+        assertEquals(data.resolve("keys/private.pem").toString(), p.get("emend.editor.registry.signing-key"));
+        assertEquals(data.resolve("db/editor").toString(), p.get("emend.editor.db.h2-path"));
+        assertEquals(data.resolve("editor/cache").toString(), p.get("emend.editor.storage.cache-dir"));
+        assertEquals(data.resolve("editor/work").toString(), p.get("emend.editor.storage.work-dir"));
+        assertEquals("127.0.0.1:19092", p.get("kafka.bootstrap.servers"));
+    }
+
+    @Test
+    void theTrainerFindsTheRegistryItsDirectoriesAndTheObjectStoreInTheWorkspace() {
+        Map<String, String> p = configOf(Component.TRAINER, Map.of()).properties();
+        assertEquals("18082", p.get("quarkus.http.port"));
+        assertEquals("http://localhost:18081", p.get("emend.trainer.registry.url"));
+        assertEquals(data.resolve("keys/private.pem").toString(), p.get("emend.trainer.registry.signing-key"));
+        assertEquals(data.resolve("db/trainer").toString(), p.get("emend.trainer.db.h2-path"));
+        assertEquals(data.resolve("trainer/cache").toString(), p.get("emend.trainer.storage.cache-dir"));
+        assertEquals(data.resolve("trainer/work").toString(), p.get("emend.trainer.storage.work-dir"));
+        assertEquals(data.resolve("objects").toString(), p.get("emend.trainer.object-store.root"));
+    }
+
+    @Test
     void otherServicesGetTheirPortBrokerAndKeyButNoRegistryKeys() {
         Map<String, String> p = configOf(Component.SERVING, Map.of()).properties();
         assertEquals("18085", p.get("quarkus.http.port"));

@@ -17,4 +17,10 @@ public sealed interface ModelConfig permits LlamaConfig, Gpt2Config {
 
     /** Longest sequence the positional scheme supports. */
     int maxPositions();
+
+    /** Beginning-of-sequence token id, -1 when the config names none. */
+    int bosTokenId();
+
+    /** End-of-sequence token id, -1 when the config names none. */
+    int eosTokenId();
 }

@@ -36,12 +36,21 @@ public final class KernelSpecies {
      * every vector boxed) and then refuses to inline that "big method", leaving matrix-vector products ~50x slower.
      * A compiler directive forcing the {@code *Vector} kernels of this package to inline avoids it, with no JVM flag
      * for users to remember; it is added once, through the same diagnostic command as {@code jcmd Compiler.directives_add}.
+     *
+     * <p>The same directive keeps {@code matVec} and {@code matMul} out of their callers, so each is compiled on its
+     * own with exactly one kernel inside. C2 stops inlining when a method's graph passes a node budget (the
+     * non-tunable {@code NodeCountInliningCutoff}), and a kernel expands to thousands of nodes before its vector
+     * intrinsics reduce it: a {@code matMul} that had inlined both the four-row and the one-row Q4_0 kernel (or a
+     * caller that had inlined the {@code matMul} of two formats) left a {@code blockVector} out of line, which then
+     * ran with an unknown species as boxed Java, 10-40x slower. It hit Q4_0 batch-1 decode once any prefill had made
+     * the four-row path hot, which the engine bench showed as a "two-thread collapse" (its 2-thread runs came second).
      */
     private static boolean inlineVectorKernels() {
         try {
             Path directive = Files.createTempFile("emend-kernels", ".json");
             try {
-                Files.writeString(directive, "[{ match: \"*.*\", inline: \"+io/emend/core/quant/*.*Vector\" }]");
+                Files.writeString(directive, "[{ match: \"*.*\", inline: [\"-io/emend/core/quant/*.matVec\","
+                        + " \"-io/emend/core/quant/*.matMul\", \"+io/emend/core/quant/*.*Vector\"] }]");
                 ManagementFactory.getPlatformMBeanServer().invoke(
                         new ObjectName("com.sun.management:type=DiagnosticCommand"),
                         "compilerDirectivesAdd",

@@ -99,17 +99,20 @@ public final class Q8_0Tensor implements WeightTensor {
         float[] four = new float[4];
         int quads = batch & ~3;
         for (int r = fromRow; r < toRow; r++) {
-            int b = 0;
-            for (; b < quads; b += 4) {
+            for (int b = 0; b < quads; b += 4) {
                 dot4(r, x[b], x[b + 1], x[b + 2], x[b + 3], 0, four);
                 out[b][outOffset + r] = four[0];
                 out[b + 1][outOffset + r] = four[1];
                 out[b + 2][outOffset + r] = four[2];
                 out[b + 3][outOffset + r] = four[3];
             }
-            for (; b < batch; b++) {
-                out[b][outOffset + r] = dot(r, x[b], 0);
-            }
+        }
+        // The 1-3 activation rows left over (all of them at batch 1, i.e. every decode step) take the matrix-vector
+        // kernel, one more pass over the rows each. It is a separate compiled method (see KernelSpecies): inlining
+        // the single-row kernel here beside dot4's would make the JIT stop inlining half-way and run the rest as
+        // boxed, non-SIMD Java.
+        for (int b = quads; b < batch; b++) {
+            matVec(x[b], 0, out[b], outOffset, fromRow, toRow);
         }
     }
 

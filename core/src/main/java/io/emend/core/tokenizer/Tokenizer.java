@@ -42,6 +42,14 @@ public final class Tokenizer implements AutoCloseable {
 
     /** Loads {@code tokenizer.json} from a model directory, with BOS/EOS from its config files. */
     public static Tokenizer load(Path modelDir) throws IOException {
+        return load(modelDir, -1, -1);
+    }
+
+    /**
+     * As {@link #load(Path)}, with BOS/EOS ids known from elsewhere (a GGUF file's {@code tokenizer.ggml.*} keys,
+     * when the directory holds only the tokenizer beside the file); -1 falls back to the directory's config files.
+     */
+    public static Tokenizer load(Path modelDir, int knownBosId, int knownEosId) throws IOException {
         Path file = modelDir.resolve(FILE_NAME);
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "no tokenizer.json in the model directory");
@@ -49,8 +57,8 @@ public final class Tokenizer implements AutoCloseable {
         Vocabulary vocabulary = Vocabulary.parse(file.toString(), Files.readString(file));
         JsonNode config = readOptional(modelDir.resolve("config.json"));
         JsonNode tokenizerConfig = readOptional(modelDir.resolve("tokenizer_config.json"));
-        int bos = specialId(config, "bos_token_id", tokenizerConfig, "bos_token", vocabulary);
-        int eos = specialId(config, "eos_token_id", tokenizerConfig, "eos_token", vocabulary);
+        int bos = knownBosId >= 0 ? knownBosId : specialId(config, "bos_token_id", tokenizerConfig, "bos_token", vocabulary);
+        int eos = knownEosId >= 0 ? knownEosId : specialId(config, "eos_token_id", tokenizerConfig, "eos_token", vocabulary);
         HuggingFaceTokenizer tokenizer;
         try {
             tokenizer = HuggingFaceTokenizer.newInstance(file, Map.of(

@@ -58,9 +58,9 @@ class AdapterTest {
         return m;
     }
 
-    static float[] run(LlamaDecoder decoder, Sequence s) {
+    static float[] run(Decoder decoder, Sequence s) {
         decoder.prefill(s, PROMPT, 3);
-        return decoder.step(List.of(LlamaDecoder.Chunk.next(s, 300))).getFirst()[0];
+        return decoder.step(List.of(Decoder.Chunk.next(s, 300))).getFirst()[0];
     }
 
     @Test
@@ -73,8 +73,8 @@ class AdapterTest {
             overlay.replace(name, merged(overlay.floats(name), e.getValue().getFirst()));
         }
         QuantRule f32 = QuantRule.uniform(WeightFormat.F32);
-        try (LlamaDecoder merged = new LlamaDecoder(LlamaWeights.load(config, overlay, f32), 2);
-             LlamaDecoder base = LlamaDecoder.load(MODEL, Optional.empty(), f32, 2)) {
+        try (Decoder merged = new Decoder(DecoderWeights.load(config, overlay, f32), 2);
+             Decoder base = Decoder.load(MODEL, Optional.empty(), f32, 2)) {
             float[] expected = run(merged, merged.newSequence());
             float[] served = run(base, base.newSequence(adapter));
             float[] plain = run(base, base.newSequence());
@@ -88,8 +88,8 @@ class AdapterTest {
 
     @Test
     void sequencesWithDifferentAdaptersShareOneBatch() throws IOException {
-        try (LlamaDecoder decoder = LlamaDecoder.load(MODEL, Optional.empty(), QuantRule.MIXED, 2)) {
-            LlamaConfig c = decoder.config();
+        try (Decoder decoder = Decoder.load(MODEL, Optional.empty(), QuantRule.MIXED, 2)) {
+            LlamaConfig c = (LlamaConfig) decoder.config();
             Adapter first = randomAdapter("first", 1, c);
             Adapter second = randomAdapter("second", 2, c);
             Adapter[] adapters = {first, null, second, first.plus("both", second)};
@@ -98,15 +98,15 @@ class AdapterTest {
                 alone[i] = run(decoder, decoder.newSequence(adapters[i]));
             }
             Sequence[] seqs = new Sequence[adapters.length];
-            List<LlamaDecoder.Chunk> prefill = new java.util.ArrayList<>();
+            List<Decoder.Chunk> prefill = new java.util.ArrayList<>();
             for (int i = 0; i < adapters.length; i++) {
                 seqs[i] = decoder.newSequence(adapters[i]);
-                prefill.add(new LlamaDecoder.Chunk(seqs[i], PROMPT, false));
+                prefill.add(new Decoder.Chunk(seqs[i], PROMPT, false));
             }
             decoder.step(prefill);
-            List<LlamaDecoder.Chunk> next = new java.util.ArrayList<>();
+            List<Decoder.Chunk> next = new java.util.ArrayList<>();
             for (Sequence s : seqs) {
-                next.add(LlamaDecoder.Chunk.next(s, 300));
+                next.add(Decoder.Chunk.next(s, 300));
             }
             List<float[][]> together = decoder.step(next);
             for (int i = 0; i < adapters.length; i++) {
@@ -119,8 +119,8 @@ class AdapterTest {
 
     @Test
     void attachAndDetachBetweenSteps() throws IOException {
-        try (LlamaDecoder decoder = LlamaDecoder.load(MODEL, Optional.empty(), QuantRule.uniform(WeightFormat.Q8_0), 1)) {
-            Adapter adapter = randomAdapter("edit", 3, decoder.config());
+        try (Decoder decoder = Decoder.load(MODEL, Optional.empty(), QuantRule.uniform(WeightFormat.Q8_0), 1)) {
+            Adapter adapter = randomAdapter("edit", 3, (LlamaConfig) decoder.config());
             float[] base = run(decoder, decoder.newSequence());
             Sequence s = decoder.newSequence();
             decoder.attach(s, adapter);
@@ -132,14 +132,14 @@ class AdapterTest {
             Sequence t = decoder.newSequence();
             decoder.prefill(t, PROMPT, 8);
             decoder.attach(t, adapter);
-            float[] withAdapter = decoder.step(List.of(LlamaDecoder.Chunk.next(t, 300))).getFirst()[0];
+            float[] withAdapter = decoder.step(List.of(Decoder.Chunk.next(t, 300))).getFirst()[0];
             assertTrue(Golden.maxAbsDiff(new float[][] {base}, new float[][] {withAdapter}) > 0.01);
         }
     }
 
     @Test
     void adapterOfTheWrongShapeIsRejected() throws IOException {
-        try (LlamaDecoder decoder = LlamaDecoder.load(MODEL, Optional.empty(), QuantRule.uniform(WeightFormat.F32), 1)) {
+        try (Decoder decoder = Decoder.load(MODEL, Optional.empty(), QuantRule.uniform(WeightFormat.F32), 1)) {
             Random random = new Random(4);
             Adapter wrong = Adapter.of("wrong", Map.of(new Adapter.Target(0, Projection.K), randomDelta(random, 2, 64, 64, 1f)));
             var e = assertThrows(IllegalArgumentException.class, () -> decoder.newSequence(wrong));

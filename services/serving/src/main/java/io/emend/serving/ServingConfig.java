@@ -62,13 +62,17 @@ public interface ServingConfig {
     /** One local model, no registry and no broker. */
     interface Standalone {
 
-        /** {@code emend.serving.standalone.model-dir}: a Hugging Face directory to serve; when set, the service runs standalone. */
+        /**
+         * {@code emend.serving.standalone.model-dir}: a Hugging Face directory to serve, or a GGUF file (its tensors
+         * used as stored, {@code quant} not applied; the model's {@code tokenizer.json} must lie beside it); when set,
+         * the service runs standalone.
+         */
         Optional<Path> modelDir();
 
-        /** {@code emend.serving.standalone.name}: the model name clients use; default: the directory's name. */
+        /** {@code emend.serving.standalone.name}: the model name clients use; default: the directory's (or GGUF file's) name. */
         Optional<String> name();
 
-        /** {@code emend.serving.standalone.weights-file}: one safetensors file in the directory to load instead of the default set. */
+        /** {@code emend.serving.standalone.weights-file}: one safetensors (or GGUF) file in the directory to load instead of the default set. */
         Optional<String> weightsFile();
 
         /** {@code emend.serving.standalone.adapters.<name>}: PEFT adapter directories requests may name ({@code model+name}). */

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.emend.core.generate.Sampler;
 import io.emend.core.infer.Adapter;
-import io.emend.core.infer.LlamaDecoder;
+import io.emend.core.infer.Decoder;
 import io.emend.core.infer.QuantRule;
 import io.emend.core.infer.Sequence;
 import io.emend.core.tokenizer.Tokenizer;
@@ -35,7 +35,7 @@ public final class Fixtures {
 
     /** Greedy text straight from the engine (F32, no batching, no service): prefill, then argmax until EOS or max. */
     public static String greedy(Path dir, int[] prompt, int maxTokens, Adapter adapter) {
-        try (LlamaDecoder decoder = LlamaDecoder.load(dir, Optional.empty(), QuantRule.parse("f32"), 1);
+        try (Decoder decoder = Decoder.load(dir, Optional.empty(), QuantRule.parse("f32"), 1);
              Tokenizer tokenizer = Tokenizer.load(dir)) {
             Sequence seq = decoder.newSequence(adapter);
             float[] logits = decoder.prefill(seq, prompt, 64);
@@ -50,7 +50,7 @@ public final class Fixtures {
                 if (n == maxTokens) {
                     break;
                 }
-                logits = decoder.step(java.util.List.of(LlamaDecoder.Chunk.next(seq, next))).getFirst()[0];
+                logits = decoder.step(java.util.List.of(Decoder.Chunk.next(seq, next))).getFirst()[0];
             }
             // the reply as it continues the prompt's text (a first token's leading space is kept)
             int[] all = Arrays.copyOf(prompt, prompt.length + n);

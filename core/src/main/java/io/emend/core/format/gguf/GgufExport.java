@@ -101,30 +101,79 @@ public final class GgufExport {
         }
     }
 
+    /** Per-block tensors: Hugging Face's name after {@code model.layers.<i>.}, llama.cpp's after {@code blk.<i>.}. */
+    private static final Map<String, String> BLOCK_NAMES = orderedMap(
+            "input_layernorm.weight", "attn_norm.weight",
+            "self_attn.q_proj.weight", "attn_q.weight",
+            "self_attn.k_proj.weight", "attn_k.weight",
+            "self_attn.v_proj.weight", "attn_v.weight",
+            "self_attn.o_proj.weight", "attn_output.weight",
+            "post_attention_layernorm.weight", "ffn_norm.weight",
+            "mlp.gate_proj.weight", "ffn_gate.weight",
+            "mlp.down_proj.weight", "ffn_down.weight",
+            "mlp.up_proj.weight", "ffn_up.weight");
+    /** Tensors outside the blocks, Hugging Face's name to llama.cpp's. */
+    private static final Map<String, String> MODEL_NAMES = orderedMap(
+            "model.embed_tokens.weight", "token_embd.weight",
+            "model.norm.weight", "output_norm.weight",
+            "lm_head.weight", "output.weight");
+
+    private static Map<String, String> orderedMap(String... pairs) {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            m.put(pairs[i], pairs[i + 1]);
+        }
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /**
+     * llama.cpp's name for a Hugging Face Llama tensor name ({@code model.layers.3.mlp.up_proj.weight} is
+     * {@code blk.3.ffn_up.weight}), the one table both export and {@code GgufFile} loading use.
+     *
+     * @throws IllegalArgumentException for a name outside the Llama layout
+     */
+    public static String ggufName(String hfName) {
+        String top = MODEL_NAMES.get(hfName);
+        if (top != null) {
+            return top;
+        }
+        String prefix = "model.layers.";
+        if (hfName.startsWith(prefix)) {
+            int dot = hfName.indexOf('.', prefix.length());
+            if (dot > prefix.length()) {
+                String layer = hfName.substring(prefix.length(), dot);
+                String block = BLOCK_NAMES.get(hfName.substring(dot + 1));
+                if (block != null && layer.chars().allMatch(Character::isDigit)) {
+                    return "blk." + layer + "." + block;
+                }
+            }
+        }
+        throw new IllegalArgumentException("'" + hfName + "' is not a Llama tensor name");
+    }
+
     /** HF name to llama.cpp name, in llama.cpp's order; every expected tensor must be present with its shape. */
     static Map<String, String> tensorNames(LlamaConfig c, TensorSource weights) {
         Map<String, long[]> expected = new LinkedHashMap<>();
         Map<String, String> names = new LinkedHashMap<>();
         int qRows = c.numHeads() * c.headDim();
         int kvRows = c.numKvHeads() * c.headDim();
-        put(expected, names, "model.embed_tokens.weight", "token_embd.weight", c.vocabSize(), c.hiddenSize());
+        put(expected, names, "model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
         for (int i = 0; i < c.numLayers(); i++) {
             String hf = "model.layers." + i + ".";
-            String gg = "blk." + i + ".";
-            put(expected, names, hf + "input_layernorm.weight", gg + "attn_norm.weight", c.hiddenSize());
-            put(expected, names, hf + "self_attn.q_proj.weight", gg + "attn_q.weight", qRows, c.hiddenSize());
-            put(expected, names, hf + "self_attn.k_proj.weight", gg + "attn_k.weight", kvRows, c.hiddenSize());
-            put(expected, names, hf + "self_attn.v_proj.weight", gg + "attn_v.weight", kvRows, c.hiddenSize());
-            put(expected, names, hf + "self_attn.o_proj.weight", gg + "attn_output.weight", c.hiddenSize(), qRows);
-            put(expected, names, hf + "post_attention_layernorm.weight", gg + "ffn_norm.weight", c.hiddenSize());
-            put(expected, names, hf + "mlp.gate_proj.weight", gg + "ffn_gate.weight", c.intermediateSize(), c.hiddenSize());
-            put(expected, names, hf + "mlp.down_proj.weight", gg + "ffn_down.weight", c.hiddenSize(), c.intermediateSize());
-            put(expected, names, hf + "mlp.up_proj.weight", gg + "ffn_up.weight", c.intermediateSize(), c.hiddenSize());
+            put(expected, names, hf + "input_layernorm.weight", c.hiddenSize());
+            put(expected, names, hf + "self_attn.q_proj.weight", qRows, c.hiddenSize());
+            put(expected, names, hf + "self_attn.k_proj.weight", kvRows, c.hiddenSize());
+            put(expected, names, hf + "self_attn.v_proj.weight", kvRows, c.hiddenSize());
+            put(expected, names, hf + "self_attn.o_proj.weight", c.hiddenSize(), qRows);
+            put(expected, names, hf + "post_attention_layernorm.weight", c.hiddenSize());
+            put(expected, names, hf + "mlp.gate_proj.weight", c.intermediateSize(), c.hiddenSize());
+            put(expected, names, hf + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize());
+            put(expected, names, hf + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize());
         }
-        put(expected, names, "model.norm.weight", "output_norm.weight", c.hiddenSize());
+        put(expected, names, "model.norm.weight", c.hiddenSize());
         // A tied head is omitted: llama.cpp uses token_embd when output is absent.
         if (!c.tieWordEmbeddings()) {
-            put(expected, names, "lm_head.weight", "output.weight", c.vocabSize(), c.hiddenSize());
+            put(expected, names, "lm_head.weight", c.vocabSize(), c.hiddenSize());
         }
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
             TensorInfo t = weights.find(e.getKey()).orElseThrow(() -> new MalformedFileException("weights",
@@ -138,10 +187,9 @@ public final class GgufExport {
         return names;
     }
 
-    private static void put(Map<String, long[]> expected, Map<String, String> names, String hf, String gguf,
-                            long... shape) {
+    private static void put(Map<String, long[]> expected, Map<String, String> names, String hf, long... shape) {
         expected.put(hf, shape);
-        names.put(hf, gguf);
+        names.put(hf, ggufName(hf));
     }
 
     private static GgmlType typeFor(TensorInfo t, GgmlType weightType) {

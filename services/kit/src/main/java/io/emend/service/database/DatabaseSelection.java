@@ -32,8 +32,16 @@ public abstract class DatabaseSelection implements ConfigSourceFactory {
 
     /** @param service the service's name, the middle of {@code emend.<service>.db.*} */
     protected DatabaseSelection(String service) {
+        this(service, "emend." + service + ".db.");
+    }
+
+    /**
+     * @param service the service's name, for the default H2 path {@code .emend/db/<service>}
+     * @param prefix where its keys are, ending with a dot: the registry, the first service, reads {@code emend.db.*}
+     */
+    protected DatabaseSelection(String service, String prefix) {
         this.service = service;
-        this.prefix = "emend." + service + ".db.";
+        this.prefix = prefix;
     }
 
     @Override

@@ -62,6 +62,14 @@ public class TestStack implements QuarkusTestResourceLifecycleManager {
         this.service = service;
     }
 
+    /**
+     * Whether the registry relays its outbox (version and alias events) to the broker; off unless a service's tests
+     * consume those events (the editor's retention checks do).
+     */
+    protected boolean registryEvents() {
+        return false;
+    }
+
     /** The registry's object store, a directory (its blobs live under {@code blobs/sha256/}). */
     protected Path registryObjects() {
         return scratch.resolve("registry").resolve("objects");
@@ -75,10 +83,10 @@ public class TestStack implements QuarkusTestResourceLifecycleManager {
             String registryDb = createDatabase("emend_" + service + "_registry_");
             String serviceDb = createDatabase("emend_" + service + "_");
             int registryPort = freePort();
-            registry = startRegistry(registryPort, registryDb);
             broker = new KafkaBroker(KafkaBroker.Config.of(scratch.resolve("kafka")));
             broker.start();
             createTopics(broker.bootstrapServers());
+            registry = startRegistry(registryPort, registryDb);
             String registryUrl = "http://127.0.0.1:" + registryPort;
             awaitRegistry(registryUrl);
             String prefix = "emend." + service + ".";
@@ -138,7 +146,8 @@ public class TestStack implements QuarkusTestResourceLifecycleManager {
                 "-Demend.db.url=jdbc:postgresql://" + POSTGRES + "/" + database,
                 "-Demend.db.username=postgres",
                 "-Dmp.jwt.verify.publickey.location=" + KEYS.resolve("public.pem"),
-                "-Demend.registry.relay.enabled=false",
+                "-Demend.registry.relay.enabled=" + registryEvents(),
+                "-Demend.registry.relay.bootstrap-servers=" + broker.bootstrapServers(),
                 "-Demend.registry.object-store.root=" + dir.resolve("objects"),
                 "-jar", jar.toString());
         return new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)

@@ -1,6 +1,6 @@
 package io.emend.registry.alias;
 
-import io.emend.registry.auth.Roles;
+import io.emend.service.auth.Roles;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;

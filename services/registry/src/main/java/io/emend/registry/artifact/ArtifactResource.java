@@ -1,6 +1,6 @@
 package io.emend.registry.artifact;
 
-import io.emend.registry.auth.Roles;
+import io.emend.service.auth.Roles;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;

@@ -1,7 +1,7 @@
 package io.emend.registry.imports;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.emend.registry.auth.Roles;
+import io.emend.service.auth.Roles;
 import io.emend.registry.version.Version;
 import io.emend.registry.version.VersionResource;
 import io.quarkus.security.ForbiddenException;

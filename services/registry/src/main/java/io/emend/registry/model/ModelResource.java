@@ -1,7 +1,7 @@
 package io.emend.registry.model;
 
 import io.emend.registry.Name;
-import io.emend.registry.auth.Roles;
+import io.emend.service.auth.Roles;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Max;

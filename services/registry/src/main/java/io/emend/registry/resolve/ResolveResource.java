@@ -2,7 +2,7 @@ package io.emend.registry.resolve;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.emend.registry.artifact.ManifestEntryResponse;
-import io.emend.registry.auth.Roles;
+import io.emend.service.auth.Roles;
 import io.emend.registry.version.Operation;
 import io.emend.registry.version.VersionState;
 import jakarta.annotation.security.RolesAllowed;

@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.emend.registry.artifact.ManifestEntryResponse;
-import io.emend.registry.auth.Roles;
+import io.emend.service.auth.Roles;
 import io.emend.registry.problem.RegistryException;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.validation.Valid;

@@ -2,7 +2,7 @@ package io.emend.serving.batch;
 
 import io.emend.core.generate.Sampler;
 import io.emend.core.generate.StopSequences;
-import io.emend.core.infer.LlamaDecoder;
+import io.emend.core.infer.Decoder;
 import io.emend.core.infer.Sequence;
 import io.emend.core.tokenizer.StreamingDecoder;
 import io.emend.core.tokenizer.Tokenizer;
@@ -46,7 +46,7 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    private final LlamaDecoder decoder;
+    private final Decoder decoder;
     private final Tokenizer tokenizer;
     private final Limits limits;
     private final ServingMetrics metrics;
@@ -55,7 +55,7 @@ public final class BatchScheduler implements AutoCloseable {
     private volatile boolean closing;
     private volatile int active;
 
-    public BatchScheduler(String name, LlamaDecoder decoder, Tokenizer tokenizer, Limits limits, ServingMetrics metrics) {
+    public BatchScheduler(String name, Decoder decoder, Tokenizer tokenizer, Limits limits, ServingMetrics metrics) {
         this.decoder = decoder;
         this.tokenizer = tokenizer;
         this.limits = limits;
@@ -144,16 +144,16 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     private void step(List<Slot> batch) {
-        List<LlamaDecoder.Chunk> chunks = new ArrayList<>(batch.size());
+        List<Decoder.Chunk> chunks = new ArrayList<>(batch.size());
         int prefilled = 0;
         for (Slot s : batch) {
             int[] prompt = s.request.prompt();
             if (s.fed < prompt.length) {
                 int end = Math.min(prompt.length, s.fed + limits.prefillChunk());
-                chunks.add(new LlamaDecoder.Chunk(s.sequence, Arrays.copyOfRange(prompt, s.fed, end), false));
+                chunks.add(new Decoder.Chunk(s.sequence, Arrays.copyOfRange(prompt, s.fed, end), false));
                 prefilled += end - s.fed;
             } else {
-                chunks.add(LlamaDecoder.Chunk.next(s.sequence, s.last));
+                chunks.add(Decoder.Chunk.next(s.sequence, s.last));
             }
         }
         List<float[][]> logits;

@@ -1,6 +1,6 @@
 package io.emend.serving.model;
 
-import io.emend.core.infer.LlamaDecoder;
+import io.emend.core.infer.Decoder;
 import io.emend.core.infer.QuantRule;
 import io.emend.core.tokenizer.Tokenizer;
 import io.emend.serving.batch.BatchScheduler;
@@ -19,7 +19,7 @@ public final class LoadedModel {
     private static final Logger LOG = Logger.getLogger(LoadedModel.class);
 
     private final ModelVersion version;
-    private final LlamaDecoder decoder;
+    private final Decoder decoder;
     private final Tokenizer tokenizer;
     private final ChatTemplate chatTemplate;
     private final BatchScheduler scheduler;
@@ -28,7 +28,7 @@ public final class LoadedModel {
     private int leases;
     private boolean closed;
 
-    private LoadedModel(ModelVersion version, LlamaDecoder decoder, Tokenizer tokenizer, ChatTemplate chatTemplate,
+    private LoadedModel(ModelVersion version, Decoder decoder, Tokenizer tokenizer, ChatTemplate chatTemplate,
             BatchScheduler scheduler) {
         this.version = version;
         this.decoder = decoder;
@@ -41,13 +41,18 @@ public final class LoadedModel {
     public static LoadedModel load(ModelFiles files, QuantRule rule, int threads, BatchScheduler.Limits limits,
             ServingMetrics metrics) throws IOException {
         long start = System.nanoTime();
-        LlamaDecoder decoder = LlamaDecoder.load(files.dir(), files.weightsFile(), rule, threads);
+        Decoder decoder = Decoder.load(files.dir(), files.weightsFile(), rule, threads);
         try {
-            Tokenizer tokenizer = Tokenizer.load(files.dir());
+            // A GGUF file carries its BOS/EOS ids; its tokenizer.json lies beside it, usually with no config.json.
+            Tokenizer tokenizer = files.gguf()
+                    ? Tokenizer.load(files.dir(), decoder.config().bosTokenId(), decoder.config().eosTokenId())
+                    : Tokenizer.load(files.dir());
             ChatTemplate template = ChatTemplate.of(files.dir());
             BatchScheduler scheduler = new BatchScheduler(files.version().fingerprint(), decoder, tokenizer, limits,
                     metrics);
-            LOG.infof("loaded %s from %s as %s with %d threads in %d ms", files.version(), files.dir(), rule,
+            LOG.infof("loaded %s from %s as %s with %d threads in %d ms", files.version(),
+                    files.weightsFile().map(files.dir()::resolve).orElse(files.dir()),
+                    files.gguf() ? decoder.weights().rule() + " (as stored in the GGUF file)" : rule,
                     decoder.threads(), (System.nanoTime() - start) / 1_000_000);
             return new LoadedModel(files.version(), decoder, tokenizer, template, scheduler);
         } catch (IOException | RuntimeException e) {
@@ -60,7 +65,7 @@ public final class LoadedModel {
         return version;
     }
 
-    public LlamaDecoder decoder() {
+    public Decoder decoder() {
         return decoder;
     }
 

@@ -1,5 +1,6 @@
 package io.emend.serving.model;
 
+import io.emend.core.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,7 +15,7 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * One local Hugging Face directory served under one name, with optional local adapter directories, and nothing else
+ * One local Hugging Face directory (or one GGUF file with the model's {@code tokenizer.json} beside it) served under one name, with optional local adapter directories, and nothing else
  * (no registry, no broker), as {@code ./emend serve --model DIR} runs it. Its digest identifies the directory by its
  * files' names, sizes and modification times, so a restart after the files changed counts as a new version without
  * reading gigabytes at start.
@@ -42,10 +43,18 @@ public final class StandaloneSource implements ModelSource {
         if (!ref.equals(name)) {
             throw new ModelNotFound("The model `" + ref + "` does not exist; this server serves `" + name + "`");
         }
-        if (!Files.isRegularFile(dir.resolve("config.json"))) {
+        ModelFiles files = new ModelFiles(new ModelVersion(name, Optional.empty(), identity(dir)), dir, weightsFile);
+        if (files.gguf()) {
+            for (Path needed : List.of(dir.resolve(weightsFile.get()), dir.resolve(Tokenizer.FILE_NAME))) {
+                if (!Files.isRegularFile(needed)) {
+                    throw new NoSuchFileException(needed.toString(), null,
+                            "a GGUF model is served with the model's tokenizer.json in the same directory");
+                }
+            }
+        } else if (!Files.isRegularFile(dir.resolve("config.json"))) {
             throw new NoSuchFileException(dir.resolve("config.json").toString(), null, "not a Hugging Face model directory");
         }
-        return new ModelFiles(new ModelVersion(name, Optional.empty(), identity(dir)), dir, weightsFile);
+        return files;
     }
 
     @Override

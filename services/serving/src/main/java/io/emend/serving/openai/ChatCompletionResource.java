@@ -37,7 +37,7 @@ public class ChatCompletionResource {
         }
         RunningGeneration generation = generations.chat(request);
         Rendering r = new Rendering("chatcmpl-" + UUID.randomUUID().toString().replace("-", ""),
-                System.currentTimeMillis() / 1000, request.model(), generation);
+                System.currentTimeMillis() / 1000, request.model(), generation, Boolean.TRUE.equals(request.logprobs()));
         if (Boolean.TRUE.equals(request.stream())) {
             boolean usage = request.streamOptions() != null && Boolean.TRUE.equals(request.streamOptions().includeUsage());
             return Response.ok(new EventStream(generation, json, r, usage, connection::closed), MediaType.SERVER_SENT_EVENTS)
@@ -46,12 +46,17 @@ public class ChatCompletionResource {
         return Response.ok(r.whole(connection::closed), MediaType.APPLICATION_JSON).build();
     }
 
-    private record Rendering(String id, long created, String model, RunningGeneration generation)
+    private record Rendering(String id, long created, String model, RunningGeneration generation, boolean logprobs)
             implements EventStream.Format {
 
         private ChatCompletionChunk chunk(ChatCompletionChunk.Delta delta, String finish, Usage usage) {
+            return chunk(delta, null, finish, usage);
+        }
+
+        private ChatCompletionChunk chunk(ChatCompletionChunk.Delta delta, ChatLogprobs logprobs, String finish,
+                                          Usage usage) {
             List<ChatCompletionChunk.Choice> choices = delta == null ? List.of()
-                    : List.of(new ChatCompletionChunk.Choice(0, delta, null, finish));
+                    : List.of(new ChatCompletionChunk.Choice(0, delta, logprobs, finish));
             return new ChatCompletionChunk(id, "chat.completion.chunk", created, model,
                     generation.version().fingerprint(), choices, usage);
         }
@@ -63,6 +68,11 @@ public class ChatCompletionResource {
 
         @Override
         public Object token(TokenOutput output) {
+            // a token whose text is held back (half a character, a possible stop) still reports its logprob
+            if (logprobs && output.logprob() != null) {
+                return chunk(new ChatCompletionChunk.Delta(null, output.text()),
+                        new ChatLogprobs(List.of(ChatLogprobs.of(output.logprob()))), null, null);
+            }
             return output.text().isEmpty() ? null : chunk(new ChatCompletionChunk.Delta(null, output.text()), null, null);
         }
 
@@ -78,6 +88,7 @@ public class ChatCompletionResource {
 
         ChatCompletionResponse whole(java.util.function.BooleanSupplier clientGone) throws InterruptedException {
             StringBuilder text = new StringBuilder();
+            List<ChatLogprobs.Content> logs = new java.util.ArrayList<>();
             try (generation) {
                 while (true) {
                     switch (generation.next(EventStream.HEARTBEAT)) {
@@ -86,13 +97,18 @@ public class ChatCompletionResource {
                                 return null;
                             }
                         }
-                        case RunningGeneration.Token t -> text.append(t.output().text());
+                        case RunningGeneration.Token t -> {
+                            text.append(t.output().text());
+                            if (logprobs && t.output().logprob() != null) {
+                                logs.add(ChatLogprobs.of(t.output().logprob()));
+                            }
+                        }
                         case RunningGeneration.Done d -> {
                             return new ChatCompletionResponse(id, "chat.completion", created, model,
                                     generation.version().fingerprint(),
                                     List.of(new ChatCompletionResponse.Choice(0,
                                             new ChatCompletionResponse.Message("assistant", text.toString(), null),
-                                            null, d.reason().openAi())),
+                                            logprobs ? new ChatLogprobs(logs) : null, d.reason().openAi())),
                                     Usage.of(d.promptTokens(), d.completionTokens()));
                         }
                         case RunningGeneration.Failed f -> throw f.error();

@@ -78,8 +78,13 @@ public class Generations {
         if (r.messages() == null || r.messages().isEmpty()) {
             throw new InvalidRequest("messages", "at least one message is required");
         }
-        if (Boolean.TRUE.equals(r.logprobs()) || r.topLogprobs() != null) {
-            throw new InvalidRequest("logprobs", "log-probabilities are offered on /v1/completions only");
+        boolean logprobs = Boolean.TRUE.equals(r.logprobs());
+        if (r.topLogprobs() != null && !logprobs) {
+            throw new InvalidRequest("top_logprobs", "top_logprobs needs logprobs: true");
+        }
+        if (r.topLogprobs() != null && (r.topLogprobs() < 0 || r.topLogprobs() > MAX_LOGPROBS)) {
+            throw new InvalidRequest("top_logprobs", "must be between 0 and " + MAX_LOGPROBS + ", got "
+                    + r.topLogprobs());
         }
         checkPenalties(r.presencePenalty(), r.frequencyPenalty());
         if (r.maxTokens() != null && r.maxCompletionTokens() != null && !r.maxTokens().equals(r.maxCompletionTokens())) {
@@ -101,7 +106,8 @@ public class Generations {
         Integer max = r.maxCompletionTokens() != null ? r.maxCompletionTokens() : r.maxTokens();
         // a chat reply without max_tokens may run to the end of the context, as OpenAI's does
         return start(r.model(), r.emend(), new Prompt.Chat(messages),
-                new Sampling(max, r.temperature(), r.topP(), r.seed(), r.stop(), r.n()), -1, Integer.MAX_VALUE);
+                new Sampling(max, r.temperature(), r.topP(), r.seed(), r.stop(), r.n()),
+                logprobs ? (r.topLogprobs() == null ? 0 : r.topLogprobs()) : -1, Integer.MAX_VALUE);
     }
 
     private RunningGeneration start(String model, EmendOptions emend, Prompt prompt, Sampling s, int logprobs,

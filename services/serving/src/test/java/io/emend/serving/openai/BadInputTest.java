@@ -98,7 +98,9 @@ class BadInputTest {
         post("/v1/chat/completions", "{\"model\":\"stories260k\",\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}")
                 .statusCode(400).body("error.param", equalTo("messages[0].role"));
         post("/v1/chat/completions", "{\"model\":\"stories260k\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
-                + "\"logprobs\":true}").statusCode(400).body("error.param", equalTo("logprobs"));
+                + "\"top_logprobs\":2}").statusCode(400).body("error.param", equalTo("top_logprobs"));
+        post("/v1/chat/completions", "{\"model\":\"stories260k\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+                + "\"logprobs\":true,\"top_logprobs\":6}").statusCode(400).body("error.param", equalTo("top_logprobs"));
     }
 
     @Test

@@ -179,6 +179,38 @@ class OpenAiClientTest {
         assertEquals("Lily went to the".length(), offsets.getFirst());
     }
 
+    /** Chat logprobs in OpenAI's chat shape, read by the official client: one entry per token, the text's bytes. */
+    @Test
+    void chatLogprobsAreTheModelsLogSoftmax() {
+        ChatCompletionCreateParams params = ChatCompletionCreateParams.builder().model(MODEL)
+                .addUserMessage("Tell me about Lily.").maxCompletionTokens(10).temperature(0.0)
+                .logprobs(true).topLogprobs(2).build();
+        ChatCompletion chat = client.chat().completions().create(params);
+        var choice = chat.choices().getFirst();
+        var content = choice.logprobs().orElseThrow().content().orElseThrow();
+        assertEquals(chat.usage().orElseThrow().completionTokens(), content.size());
+        StringBuilder joined = new StringBuilder();
+        for (var token : content) {
+            joined.append(token.token());
+            assertEquals(token.token(), new String(token.bytes().orElseThrow().stream()
+                    .map(Long::byteValue).collect(java.io.ByteArrayOutputStream::new, (o, b) -> o.write(b), (a, b) -> { })
+                    .toByteArray(), java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(2, token.topLogprobs().size());
+            // greedy: the chosen token is the most likely, so it is the first alternative
+            assertEquals(token.topLogprobs().getFirst().logprob(), token.logprob(), 1e-9);
+            assertTrue(token.logprob() <= 0);
+        }
+        assertEquals(choice.message().content().orElseThrow(), joined.toString());
+
+        List<Double> streamed = new ArrayList<>();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
+            stream.stream().forEach(chunk -> chunk.choices().forEach(c -> c.logprobs()
+                    .flatMap(ChatCompletionChunk.Choice.Logprobs::content)
+                    .ifPresent(list -> list.forEach(t -> streamed.add(t.logprob())))));
+        }
+        assertEquals(content.stream().map(t -> t.logprob()).toList(), streamed);
+    }
+
     @Test
     void modelsListTheServedModel() {
         List<Model> models = StreamSupport.stream(client.models().list().autoPager().spliterator(), false).toList();

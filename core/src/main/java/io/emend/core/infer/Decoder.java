@@ -1,13 +1,16 @@
 package io.emend.core.infer;
 
+import io.emend.core.format.gguf.GgufFile;
 import io.emend.core.format.hf.HfConfig;
 import io.emend.core.format.safetensors.ShardedCheckpoint;
+import io.emend.core.model.Gpt2Config;
 import io.emend.core.model.LlamaConfig;
 import io.emend.core.model.ModelConfig;
 import io.emend.core.quant.F32Tensor;
 import io.emend.core.quant.WeightTensor;
 import io.emend.core.tensor.TensorSource;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -15,12 +18,16 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The quantized inference engine's forward for the Llama family: a step advances any number of sequences by any
+ * The quantized inference engine's forward for the Llama family and GPT-2: a step advances any number of sequences by any
  * number of tokens each (one token when decoding, a chunk of the prompt when prefilling), all of their tokens going
  * through each weight matrix together, so a batch streams the weights once. Sequences may sit at different positions
  * and carry different adapters; they join and leave between steps.
+ *
+ * <p>The two families share the step and differ where their blocks do: Llama normalizes with RMSNorm, rotates q and k
+ * (RoPE), may group KV heads and gates its MLP (SwiGLU); GPT-2 normalizes with LayerNorm, adds learned positions to
+ * the embedding, has a bias on every projection and an ungated GELU (tanh) MLP. Both heads are a plain product.
  */
-public final class LlamaDecoder implements AutoCloseable {
+public final class Decoder implements AutoCloseable {
 
     /**
      * Tokens to feed one sequence in a step.
@@ -40,53 +47,98 @@ public final class LlamaDecoder implements AutoCloseable {
         }
     }
 
-    private final LlamaConfig config;
-    private final LlamaWeights weights;
+    /** File names ending so are loaded as GGUF. */
+    public static final String GGUF_SUFFIX = ".gguf";
+
+    private final ModelConfig config;
+    private final DecoderWeights weights;
     private final ComputePool pool;
-    private final Rope rope;
+    private final Rope rope; // null when positions are learned (GPT-2)
+    private final boolean layerNorm;
+    private final double normEps;
+    private final int layers;
+    private final int heads;
+    private final int kvHeads;
     private final int dim;
     private final int qDim;
     private final int kvDim;
     private final int headDim;
     private final int ffn;
 
-    public LlamaDecoder(LlamaWeights weights, int threads) {
+    public Decoder(DecoderWeights weights, int threads) {
         this.config = weights.config();
         this.weights = weights;
         this.pool = new ComputePool(threads);
-        this.headDim = config.headDim();
-        this.rope = new Rope(headDim, config.maxPositions(), config.ropeTheta());
         this.dim = config.hiddenSize();
-        this.qDim = config.numHeads() * headDim;
-        this.kvDim = config.numKvHeads() * headDim;
-        this.ffn = config.intermediateSize();
+        this.layers = config.numLayers();
+        switch (config) {
+            case LlamaConfig c -> {
+                this.heads = c.numHeads();
+                this.kvHeads = c.numKvHeads();
+                this.headDim = c.headDim();
+                this.ffn = c.intermediateSize();
+                this.rope = new Rope(headDim, c.maxPositions(), c.ropeTheta());
+                this.layerNorm = false;
+                this.normEps = c.rmsNormEps();
+            }
+            case Gpt2Config c -> {
+                this.heads = c.numHeads();
+                this.kvHeads = c.numHeads();
+                this.headDim = c.headDim();
+                this.ffn = c.intermediateSize();
+                this.rope = null;
+                this.layerNorm = true;
+                this.normEps = c.layerNormEps();
+            }
+        }
+        this.qDim = heads * headDim;
+        this.kvDim = kvHeads * headDim;
     }
 
     /**
-     * Loads a Hugging Face model directory ({@code config.json} and its safetensors).
+     * Loads a Hugging Face model directory ({@code config.json} and its safetensors), converting each matrix to the
+     * rule's format; or a GGUF file, when {@code dir} is one or {@code weightsFile} names one ({@code *.gguf}), whose
+     * tensors keep the types they are stored in (see {@link #loadGguf}; the rule is then not used).
      *
      * @param weightsFile a single weights file in {@code dir} to read instead of the default (e.g. {@code model.f16.safetensors})
      */
-    public static LlamaDecoder load(Path dir, Optional<String> weightsFile, QuantRule rule, int threads) throws IOException {
-        ModelConfig config = HfConfig.read(dir.resolve("config.json"));
-        if (!(config instanceof LlamaConfig llama)) {
-            throw new IllegalArgumentException(dir + ": the quantized engine runs the Llama family, not "
-                    + config.modelType());
+    public static Decoder load(Path dir, Optional<String> weightsFile, QuantRule rule, int threads) throws IOException {
+        if (Files.isRegularFile(dir)) {
+            return loadGguf(dir, threads);
         }
+        if (weightsFile.isPresent() && weightsFile.get().endsWith(GGUF_SUFFIX)) {
+            return loadGguf(dir.resolve(weightsFile.get()), threads);
+        }
+        ModelConfig config = HfConfig.read(dir.resolve("config.json"));
         TensorSource source = ShardedCheckpoint.open(dir, weightsFile);
         try {
-            return new LlamaDecoder(LlamaWeights.load(llama, source, rule), threads);
+            DecoderWeights weights = switch (config) {
+                case LlamaConfig llama -> DecoderWeights.load(llama, source, rule);
+                case Gpt2Config gpt2 -> DecoderWeights.load(gpt2, source, rule);
+            };
+            return new Decoder(weights, threads);
         } catch (RuntimeException e) {
             source.close();
             throw e;
         }
     }
 
-    public LlamaConfig config() {
+    /** Loads a GGUF file of architecture {@code llama} as it is stored: pre-quantized tensors are not requantized. */
+    public static Decoder loadGguf(Path file, int threads) throws IOException {
+        GgufFile gguf = GgufFile.open(file);
+        try {
+            return new Decoder(DecoderWeights.load(gguf), threads);
+        } catch (RuntimeException e) {
+            gguf.close();
+            throw e;
+        }
+    }
+
+    public ModelConfig config() {
         return config;
     }
 
-    public LlamaWeights weights() {
+    public DecoderWeights weights() {
         return weights;
     }
 
@@ -102,7 +154,7 @@ public final class LlamaDecoder implements AutoCloseable {
     /** A new, empty sequence with {@code adapter} (null for none). */
     public Sequence newSequence(Adapter adapter) {
         check(adapter);
-        return new Sequence(new KvCache(config.numLayers(), kvDim, config.maxPositions()), adapter);
+        return new Sequence(new KvCache(layers, kvDim, config.maxPositions()), adapter);
     }
 
     /** Attaches {@code adapter} (null detaches) to {@code sequence} for its following steps. */
@@ -116,11 +168,16 @@ public final class LlamaDecoder implements AutoCloseable {
         if (adapter == null) {
             return;
         }
+        if (layerNorm) {
+            // GPT-2's fused c_attn and Conv1D layout have no counterpart in Projection's Llama module names
+            throw new IllegalArgumentException("adapter " + adapter.name() + ": the engine applies adapters to "
+                    + "Llama-family models only, not " + config.modelType());
+        }
         for (var e : adapter.all().entrySet()) {
             Adapter.Target t = e.getKey();
-            if (t.layer() < 0 || t.layer() >= config.numLayers()) {
+            if (t.layer() < 0 || t.layer() >= layers) {
                 throw new IllegalArgumentException("adapter " + adapter.name() + ": layer " + t.layer()
-                        + " does not exist (the model has " + config.numLayers() + ")");
+                        + " does not exist (the model has " + layers + ")");
             }
             WeightTensor w = weights.layer(t.layer()).projection(t.projection());
             for (LowRankDelta d : e.getValue()) {
@@ -173,8 +230,12 @@ public final class LlamaDecoder implements AutoCloseable {
         }
         var batch = new Batch(chunks, total);
         float[][] x = new float[total][dim];
+        float[] positions = weights.positions();
         for (int t = 0; t < total; t++) {
             weights.embedding().readRow(batch.token[t], x[t], 0);
+            if (positions != null) {
+                addInto(x[t], positions, batch.position[t] * dim);
+            }
         }
         float[][] xn = new float[total][dim];
         float[][] q = new float[total][qDim];
@@ -184,35 +245,44 @@ public final class LlamaDecoder implements AutoCloseable {
         float[][] sum = new float[total][dim];
         float[][] gate = new float[total][ffn];
         float[][] up = new float[total][ffn];
-        for (int l = 0; l < config.numLayers(); l++) {
-            LlamaWeights.Layer layer = weights.layer(l);
+        for (int l = 0; l < layers; l++) {
+            DecoderWeights.Layer layer = weights.layer(l);
             for (int t = 0; t < total; t++) {
-                RmsNorm.apply(x[t], layer.attnNorm(), config.rmsNormEps(), xn[t]);
+                normalize(x[t], layer.attnNorm(), layer.attnNormBias(), xn[t]);
             }
             multiply(batch, l, xn, new Part(Projection.Q, layer.q(), q, layer.qBias()),
                     new Part(Projection.K, layer.k(), k, layer.kBias()),
                     new Part(Projection.V, layer.v(), v, layer.vBias()));
             for (int t = 0; t < total; t++) {
-                rope.apply(q[t], 0, config.numHeads(), batch.position[t]);
-                rope.apply(k[t], 0, config.numKvHeads(), batch.position[t]);
+                if (rope != null) {
+                    rope.apply(q[t], 0, heads, batch.position[t]);
+                    rope.apply(k[t], 0, kvHeads, batch.position[t]);
+                }
                 KvCache cache = batch.sequence[t].cache();
                 System.arraycopy(k[t], 0, cache.keys(l), batch.position[t] * kvDim, kvDim);
                 System.arraycopy(v[t], 0, cache.values(l), batch.position[t] * kvDim, kvDim);
             }
             attend(batch, l, q, att);
-            multiply(batch, l, att, new Part(Projection.O, layer.o(), sum, null));
+            multiply(batch, l, att, new Part(Projection.O, layer.o(), sum, layer.oBias()));
             for (int t = 0; t < total; t++) {
-                addInto(x[t], sum[t]);
-                RmsNorm.apply(x[t], layer.mlpNorm(), config.rmsNormEps(), xn[t]);
+                addInto(x[t], sum[t], 0);
+                normalize(x[t], layer.mlpNorm(), layer.mlpNormBias(), xn[t]);
             }
-            multiply(batch, l, xn, new Part(Projection.GATE, layer.gate(), gate, null),
-                    new Part(Projection.UP, layer.up(), up, null));
-            for (int t = 0; t < total; t++) {
-                Activation.swiGlu(gate[t], up[t], ffn);
+            if (layer.gate() != null) {
+                multiply(batch, l, xn, new Part(Projection.GATE, layer.gate(), gate, null),
+                        new Part(Projection.UP, layer.up(), up, layer.upBias()));
+                for (int t = 0; t < total; t++) {
+                    Activation.swiGlu(gate[t], up[t], ffn);
+                }
+            } else {
+                multiply(batch, l, xn, new Part(Projection.UP, layer.up(), gate, layer.upBias()));
+                for (int t = 0; t < total; t++) {
+                    Activation.geluNew(gate[t], ffn);
+                }
             }
-            multiply(batch, l, gate, new Part(Projection.DOWN, layer.down(), sum, null));
+            multiply(batch, l, gate, new Part(Projection.DOWN, layer.down(), sum, layer.downBias()));
             for (int t = 0; t < total; t++) {
-                addInto(x[t], sum[t]);
+                addInto(x[t], sum[t], 0);
             }
         }
         for (Chunk c : chunks) {
@@ -316,8 +386,7 @@ public final class LlamaDecoder implements AutoCloseable {
 
     /** Causal attention of every token row over its own sequence's cache (GQA: head h reads KV head h / group). */
     private void attend(Batch batch, int layer, float[][] q, float[][] out) {
-        int heads = config.numHeads();
-        int group = config.groupSize();
+        int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         pool.run(q.length * heads, (from, to) -> {
             float[] scores = new float[config.maxPositions()];
@@ -357,7 +426,7 @@ public final class LlamaDecoder implements AutoCloseable {
         }
         float[][] normed = new float[rows.size()][dim];
         for (int i = 0; i < rows.size(); i++) {
-            RmsNorm.apply(x[rows.get(i)], weights.finalNorm(), config.rmsNormEps(), normed[i]);
+            normalize(x[rows.get(i)], weights.finalNorm(), weights.finalNormBias(), normed[i]);
         }
         float[][] logits = new float[rows.size()][config.vocabSize()];
         WeightTensor head = weights.head();
@@ -372,9 +441,19 @@ public final class LlamaDecoder implements AutoCloseable {
         return result;
     }
 
-    private static void addInto(float[] x, float[] delta) {
+    /** {@code x += delta[from .. from + x.length)}. */
+    private static void addInto(float[] x, float[] delta, int from) {
         for (int i = 0; i < x.length; i++) {
-            x[i] += delta[i];
+            x[i] += delta[from + i];
+        }
+    }
+
+    /** The family's norm: LayerNorm with its bias (GPT-2) or RMSNorm (Llama). */
+    private void normalize(float[] x, float[] weight, float[] bias, float[] out) {
+        if (layerNorm) {
+            LayerNorm.apply(x, weight, bias, normEps, out);
+        } else {
+            RmsNorm.apply(x, weight, normEps, out);
         }
     }
 

@@ -1,0 +1,482 @@
+package io.emend.editor.edit;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.emend.contracts.event.Event;
+import io.emend.contracts.event.EventCodec;
+import io.emend.contracts.event.EventTypes;
+import io.emend.contracts.event.JobEvent;
+import io.emend.contracts.event.Topics;
+import io.emend.core.edit.EditRequest;
+import io.emend.editor.Stories;
+import io.emend.service.job.JobState;
+import io.emend.service.stack.Tokens;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.ValidatableResponse;
+import io.restassured.specification.RequestSpecification;
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItems;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Edits over REST against the real registry (child process, relaying its events), PostgreSQL and Kafka, on the real
+ * stories260k model: each test imports it under a fresh name, edits it through the editor and checks the registry's
+ * version, the weights it serves (read back with core, not through the editor), the ledger and the events.
+ */
+@QuarkusTest
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class EditJobResourceTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(180);
+    private static final List<String> MODEL_FILES = List.of("config.json", "tokenizer.json", "tokenizer_config.json",
+            "model.safetensors");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Inject
+    EditJobRepository jobs;
+    @Inject
+    EditJobRunner runner;
+
+    private String registry;
+    private Path stories;
+
+    @BeforeAll
+    void locate() throws IOException {
+        registry = ConfigProvider.getConfig().getValue("emend.editor.registry.url", String.class);
+        stories = Stories.importable();
+    }
+
+    @Test
+    void anEditBecomesAVersionWithFactorsThatFlipsTheTargetAndARollbackRestoresTheParent() throws IOException {
+        String model = importStories();
+        String id = as(Tokens.writer()).body(body(model + ":1", "memit", List.of(Stories.LILY, Stories.MAX),
+                        Map.of("minEfficacy", 1.0), Map.of("alias", "production")))
+                .post("/v1/edits").then().statusCode(202)
+                .header("Location", containsString("/v1/edits/jobs/"))
+                .body("state", equalTo("queued")).body("parent", equalTo(model + ":1"))
+                .extract().path("id");
+
+        // the SSE stream ends when the job ends; its last event is the final state
+        String stream = as(Tokens.reader()).accept("text/event-stream").get("/v1/edits/jobs/{id}/events", id)
+                .then().statusCode(200).extract().asString();
+        List<String> data = stream.lines().filter(l -> l.startsWith("data:")).toList();
+        assertTrue(data.getLast().contains("\"state\":\"succeeded\""), stream);
+
+        awaitState(id, "succeeded").body("version", equalTo(model + ":2"))
+                .body("result.efficacy", equalTo(1.0f)).body("result.gate.passed", equalTo(true));
+        registryGet("/v1/models/" + model + "/versions/2")
+                .body("state", equalTo("ready"))
+                .body("operation", equalTo("edit"))
+                .body("parents[0].model", equalTo(model)).body("parents[0].number", equalTo(1))
+                .body("parents[0].role", equalTo("edited-from"))
+                .body("recipe.base", equalTo(model + ":1"))
+                .body("recipe.method", equalTo("memit"))
+                .body("recipe.request.requests[0].subject", equalTo("Lily"))
+                .body("metrics.efficacy", equalTo(1.0f))
+                .body("metrics.efficacy_before", equalTo(0.0f))
+                .body("manifest.path", hasItems("edit_delta.safetensors", "key_statistics.safetensors",
+                        "model.safetensors", "config.json", "tokenizer.json"));
+        registryGet("/v1/models/" + model + "/aliases/production").body("version", equalTo(2));
+
+        Path parent = download(model, 1);
+        Path edited = download(model, 2);
+        Stories.Answer before = Stories.answer(parent, Stories.LILY);
+        assertFalse(before.prefersTarget(), "stories260k prefers cake before the edit");
+        assertTrue(Stories.answer(edited, Stories.LILY).prefersTarget(), "the served weights say rocks");
+        assertTrue(Stories.answer(edited, Stories.MAX).prefersTarget(), "and Max is a cat");
+
+        List<Map<String, Object>> ledger = as(Tokens.reader()).get("/v1/models/{m}/edits?version=2", model)
+                .then().statusCode(200).extract().path("items");
+        assertEquals(2, ledger.size(), ledger.toString());
+        assertEquals("Lily", ((Map<?, ?>) ledger.get(0).get("request")).get("subject"));
+        assertEquals(model + ":2", ledger.get(0).get("introducedIn"));
+        assertEquals(1.0, ((Number) ledger.get(0).get("efficacy")).doubleValue());
+        String lily = (String) ledger.get(0).get("id");
+
+        List<Event<JobEvent>> events = jobEvents(id, EventTypes.JOB_SUCCEEDED);
+        List<String> types = events.stream().map(Event::type).toList();
+        assertEquals(EventTypes.JOB_QUEUED, types.getFirst(), types.toString());
+        assertTrue(types.contains(EventTypes.JOB_STARTED) && types.contains(EventTypes.JOB_PROGRESS), types.toString());
+        events.forEach(e -> {
+            assertEquals("edit", e.data().kind());
+            assertEquals(model, e.data().model());
+            assertEquals(Event.EDITOR, e.source());
+        });
+
+        // roll Lily's edit back: a third version, Max recomputed from the base, Lily's answer the parent's again
+        String rollback = as(Tokens.writer()).delete("/v1/edits/{id}?alias=production", lily).then().statusCode(202)
+                .body("operation", equalTo("rollback")).body("parent", equalTo(model + ":2"))
+                .extract().path("id");
+        awaitState(rollback, "succeeded").body("version", equalTo(model + ":3"));
+        registryGet("/v1/models/" + model + "/versions/3")
+                .body("state", equalTo("ready")).body("operation", equalTo("edit"))
+                .body("parents[0].number", equalTo(2)).body("parents[0].role", equalTo("edited-from"))
+                .body("recipe.rolledBack", equalTo(lily)).body("recipe.base", equalTo(model + ":1"));
+        registryGet("/v1/models/" + model + "/aliases/production").body("version", equalTo(3));
+        Path rolledBack = download(model, 3);
+        assertEquals(before, Stories.answer(rolledBack, Stories.LILY), "Lily answers as the parent did");
+        assertTrue(Stories.answer(rolledBack, Stories.MAX).prefersTarget(), "Max's edit survives the rollback");
+        List<String> live = as(Tokens.reader()).get("/v1/models/{m}/edits?version=3", model).then().statusCode(200)
+                .extract().path("items.request.subject");
+        assertEquals(List.of("Max"), live);
+        // version 2 is never changed: Lily is still live there
+        as(Tokens.reader()).get("/v1/models/{m}/edits?version=2", model).then().body("items.size()", equalTo(2));
+        as(Tokens.reader()).get("/v1/models/{m}/edits", model).then()
+                .body("items.find { it.id == '" + lily + "' }.liveIn.version", equalTo(List.of(model + ":2")));
+    }
+
+    @Test
+    void retentionIsMeasuredOnDescendantsAttachedAsMetricsAndGatesPromotion() throws IOException {
+        String model = importStories();
+        String id = as(Tokens.writer()).body(body(model + ":1", "rome", List.of(Stories.LILY), null, null))
+                .post("/v1/edits").then().statusCode(202).extract().path("id");
+        awaitState(id, "succeeded").body("version", equalTo(model + ":2"));
+
+        // two descendants of the edited version as another service would register them: one keeps its weights
+        // (a lossless re-export), one has the base's weights back (a fine-tune that forgot the edit)
+        int kept = registerDescendant(model, 2, 2);
+        int forgot = registerDescendant(model, 2, 1);
+        awaitRetention(model, kept).body("metrics.retention.edits", equalTo(1))
+                .body("metrics.retention.held", equalTo(1)).body("metrics.retention.rate", equalTo(1.0f))
+                .body("metrics.retention.from", equalTo(List.of(model + ":2")));
+        awaitRetention(model, forgot).body("metrics.retention.held", equalTo(0))
+                .body("metrics.retention.rate", equalTo(0.0f));
+        as(Tokens.reader()).get("/v1/models/{m}/edits?version={n}", model, kept).then().statusCode(200)
+                .body("items.size()", equalTo(1))
+                .body("items[0].liveIn.find { it.version == '" + model + ":" + kept + "' }.origin",
+                        equalTo("retained"));
+        as(Tokens.reader()).get("/v1/models/{m}/edits?version={n}", model, forgot).then().body("items.size()",
+                equalTo(0));
+        // the retention gate: the alias moves to the version that kept the edit, never to the one that lost it
+        as(Tokens.admin()).body(Map.of("alias", "production", "minRetention", 1.0))
+                .post("/v1/models/{m}/versions/{n}/promotion", model, kept).then().statusCode(200)
+                .body("version", equalTo(kept)).body("retention", equalTo(1.0f));
+        as(Tokens.admin()).body(Map.of("alias", "production", "minRetention", 0.5))
+                .post("/v1/models/{m}/versions/{n}/promotion", model, forgot).then().statusCode(409)
+                .contentType("application/problem+json").body("detail", containsString("below the gate's 0.5000"));
+        as(Tokens.writer()).body(Map.of("alias", "production", "minRetention", 0.5))
+                .post("/v1/models/{m}/versions/{n}/promotion", model, kept).then().statusCode(403);
+        registryGet("/v1/models/" + model + "/aliases/production").body("version", equalTo(kept));
+        // the latest measurement is the forgetting descendant's or the keeping one's, whichever ran last
+        Object efficacy = as(Tokens.reader()).get("/v1/models/{m}/edits", model).then().extract()
+                .path("items[0].measuredIn");
+        assertTrue(List.of(model + ":" + kept, model + ":" + forgot).contains(efficacy), String.valueOf(efficacy));
+
+        // a new edit on the descendant that kept Lily's: Lily stays live in the result (it still holds there)
+        String next = as(Tokens.writer()).body(body(model + ":" + kept, "rome", List.of(Stories.MAX), null, null))
+                .post("/v1/edits").then().statusCode(202).extract().path("id");
+        String made = awaitState(next, "succeeded").extract().path("version");
+        int madeNumber = Integer.parseInt(made.substring(made.lastIndexOf(':') + 1));
+        as(Tokens.reader()).get("/v1/models/{m}/edits?version={n}", model, madeNumber).then().statusCode(200)
+                .body("items.request.subject", equalTo(List.of("Lily", "Max")))
+                .body("items[0].liveIn.find { it.version == '" + made + "' }.origin", equalTo("retained"))
+                .body("items[1].liveIn.find { it.version == '" + made + "' }.origin", equalTo("edit"));
+
+        // rolling back the only edit of version 2 gives the base's exact weights back
+        String lily = as(Tokens.reader()).get("/v1/models/{m}/edits?version=2", model).then().extract()
+                .path("items[0].id");
+        String rollback = as(Tokens.writer()).delete("/v1/edits/{id}?version=2", lily).then().statusCode(202)
+                .extract().path("id");
+        String version = awaitState(rollback, "succeeded").extract().path("version");
+        int number = Integer.parseInt(version.substring(version.lastIndexOf(':') + 1));
+        assertEquals(weightsDigest(model, 1), weightsDigest(model, number));
+        as(Tokens.reader()).get("/v1/models/{m}/edits?version={n}", model, number).then().body("items.size()",
+                equalTo(0));
+    }
+
+    private String weightsDigest(String model, int number) {
+        return registryGet("/v1/models/" + model + "/versions/" + number).extract()
+                .path("manifest.find { it.path == 'model.safetensors' }.sha256");
+    }
+
+    @Test
+    void aQueuedJobIsCancelledAndNeverRuns() {
+        EditJob job = queuedJob(unique("cancelled"));
+        jobs.insert(job);
+        as(Tokens.writer()).delete("/v1/edits/jobs/{id}", job.id()).then().statusCode(202)
+                .body("state", equalTo("cancelled"));
+        runner.enqueue(job.id());
+        awaitState(job.id(), "cancelled");
+        given().auth().oauth2(Tokens.reader()).get(registry + "/v1/models/{m}", job.model()).then().statusCode(404);
+        assertEquals(EventTypes.JOB_CANCELLED, jobEvents(job.id(), EventTypes.JOB_CANCELLED).getLast().type());
+        as(Tokens.writer()).delete("/v1/edits/jobs/{id}", job.id()).then().statusCode(409)
+                .contentType("application/problem+json").body("detail", containsString("already ended"));
+    }
+
+    @Test
+    void restartFailsTheJobThatWasRunningAndRunsTheQueuedOnes() throws IOException {
+        String model = importStories();
+        EditJob interrupted = queuedJob(model);
+        jobs.insert(interrupted);
+        // as the previous process left it: it took the job and then died
+        assertTrue(jobs.transition(interrupted.id(), JobState.QUEUED, JobState.RUNNING, 0.4, "target 1/1"));
+        EditJob waiting = queuedJob(model);
+        jobs.insert(waiting);
+
+        runner.recover();
+
+        as(Tokens.reader()).get("/v1/edits/jobs/{id}", interrupted.id()).then().statusCode(200)
+                .body("state", equalTo("failed"))
+                .body("message", containsString("the editor stopped while this job was running"));
+        awaitState(waiting.id(), "succeeded").body("version", equalTo(model + ":2"));
+        jobEvents(interrupted.id(), EventTypes.JOB_FAILED);
+    }
+
+    // ---- bad input: each a problem document naming the field, and no job, no version ----
+
+    @Test
+    void subjectNotInThePromptIsRejected() {
+        EditRequest r = EditRequest.of("Tom liked to eat", "Lily", "rocks");
+        rejected(body("stories-any:1", "rome", List.of(r), null, null), 400, "requests[0].subject",
+                "does not occur in the prompt");
+    }
+
+    @Test
+    void emptyTargetIsRejected() {
+        EditRequest r = EditRequest.of("Lily liked to eat", "Lily", " ");
+        rejected(body("stories-any:1", "rome", List.of(r), null, null), 400, "requests[0].target_new", "is empty");
+    }
+
+    @Test
+    void promptLongerThanTheContextIsRejected() throws IOException {
+        String model = importStories();
+        EditRequest r = EditRequest.of("Lily " + "and the dog ran ".repeat(200) + "to eat", "Lily", "rocks");
+        rejected(body(model + ":1", "memit", List.of(r), null, null), 400, "requests[0].prompt",
+                "longer than the model's context of 512");
+    }
+
+    @Test
+    void tooManyEditsForOneRequestAreRejected() {
+        List<EditRequest> many = java.util.Collections.nCopies(21, Stories.LILY);
+        rejected(body("stories-any:1", "memit", many, null, null), 400, "requests", "too many edits: 21");
+    }
+
+    @Test
+    void unknownModelIsUnprocessable() {
+        String missing = unique("nobody");
+        rejected(body(missing + "@production", "rome", List.of(Stories.LILY), null, null), 422, "model",
+                missing + "@production");
+    }
+
+    @Test
+    void unknownMethodListsTheValidOnes() {
+        rejected(body("stories-any:1", "lora", List.of(Stories.LILY), null, null), 400, "method",
+                "valid methods: rome, memit, alphaedit");
+    }
+
+    @Test
+    void malformedJsonAndUnknownFieldsAreRejected() {
+        rejected("{\"model\": \"a\",\n \"requests\": [\n}", 400, "body", "not valid JSON");
+        rejected("{\"model\": \"a\", \"method\": \"rome\", \"requests\": [], \"colour\": 1}", 400, "colour",
+                "unknown field");
+    }
+
+    @Test
+    void rollingBackAnUnknownEditIsNotFound() {
+        as(Tokens.writer()).delete("/v1/edits/{id}", UUID.randomUUID().toString()).then().statusCode(404)
+                .contentType("application/problem+json").body("detail", containsString("no edit"));
+    }
+
+    @Test
+    void authIsRequired() {
+        given().contentType(ContentType.JSON).body("{}").post("/v1/edits").then().statusCode(401)
+                .contentType("application/problem+json");
+        given().get("/v1/edits/jobs").then().statusCode(401);
+        as(Tokens.reader()).body("{}").post("/v1/edits").then().statusCode(403)
+                .contentType("application/problem+json");
+        as(Tokens.reader()).delete("/v1/edits/{id}", UUID.randomUUID().toString()).then().statusCode(403);
+        given().auth().oauth2(Tokens.token("mallory", "nobody")).get("/v1/models/x/edits").then().statusCode(403);
+    }
+
+    @Test
+    void otherMediaTypesAndUnknownJobs() {
+        given().auth().oauth2(Tokens.writer()).contentType("text/plain").body("model: x").post("/v1/edits")
+                .then().statusCode(415).contentType("application/problem+json");
+        as(Tokens.reader()).get("/v1/edits/jobs/{id}", UUID.randomUUID().toString()).then().statusCode(404)
+                .contentType("application/problem+json");
+    }
+
+    // ---- helpers ----
+
+    private void rejected(String body, int status, String field, String detail) {
+        int jobsBefore = jobs.all(1000).size();
+        as(Tokens.writer()).body(body).post("/v1/edits").then().statusCode(status)
+                .contentType("application/problem+json")
+                .body("detail", containsString(detail))
+                .body("errors[0].field", equalTo(field));
+        assertEquals(jobsBefore, jobs.all(1000).size(), "no job was recorded");
+    }
+
+    private String importStories() {
+        String model = unique("stories");
+        given().auth().oauth2(Tokens.writer()).contentType(ContentType.JSON)
+                .body(Map.of("path", stories.toAbsolutePath().toString()))
+                .post(registry + "/v1/models/{m}/imports", model).then().statusCode(201);
+        return model;
+    }
+
+    /** Registers a ready descendant of {@code model:parent} whose files are those of {@code model:weightsOf}. */
+    private int registerDescendant(String model, int parent, int weightsOf) {
+        List<Map<String, Object>> manifest = given().auth().oauth2(Tokens.reader())
+                .get(registry + "/v1/models/{m}/versions/{n}", model, weightsOf).then().statusCode(200)
+                .extract().path("manifest.findAll { it.path in ['config.json', 'tokenizer.json',"
+                        + " 'tokenizer_config.json', 'model.safetensors'] }");
+        List<Map<String, Object>> entries = manifest.stream().map(e -> {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            for (String k : List.of("path", "sha256", "size", "mediaType")) {
+                entry.put(k, e.get(k));
+            }
+            return entry;
+        }).toList();
+        int number = given().auth().oauth2(Tokens.writer()).contentType(ContentType.JSON)
+                .body(Map.of("operation", "finetune", "parents", List.of(Map.of("ref", model + ":" + parent,
+                        "role", "base")), "recipe", Map.of("by", "the editor's retention test"), "manifest", entries))
+                .post(registry + "/v1/models/{m}/versions", model).then().statusCode(201).extract().path("number");
+        // every blob is in the store already, so the version can turn ready without uploads
+        given().auth().oauth2(Tokens.writer()).contentType(ContentType.JSON).body(Map.of("state", "ready"))
+                .post(registry + "/v1/models/{m}/versions/{n}/state", model, number).then().statusCode(200);
+        return number;
+    }
+
+    private ValidatableResponse awaitRetention(String model, int number) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            var answer = registryGet("/v1/models/" + model + "/versions/" + number);
+            if (answer.extract().path("metrics.retention") != null) {
+                return answer;
+            }
+            sleep(200);
+        }
+        throw new AssertionError("no retention metrics on " + model + ":" + number + ": "
+                + registryGet("/v1/models/" + model + "/versions/" + number).extract().asString());
+    }
+
+    private Path download(String model, int number) throws IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        for (String f : MODEL_FILES) {
+            files.put(f, given().auth().oauth2(Tokens.reader())
+                    .get(registry + "/v1/models/{m}/versions/{n}/artifacts/" + f, model, number)
+                    .then().statusCode(200).extract().asByteArray());
+        }
+        return Stories.directory(files);
+    }
+
+    private EditJob queuedJob(String model) {
+        Instant now = Instant.now();
+        return new EditJob(UUID.randomUUID().toString(), EditJob.EDIT, JobState.QUEUED, model, null, model + ":1",
+                body(model + ":1", "rome", List.of(Stories.LILY), null, null), 0, "queued", null, null, now, now);
+    }
+
+    static String body(String model, String method, List<EditRequest> requests, Map<String, Object> gate,
+                       Map<String, Object> output) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("model", model);
+        body.put("method", method);
+        body.put("requests", requests.stream().map(EasyEditLayout::toJson).toList());
+        if (gate != null) {
+            body.put("gate", gate);
+        }
+        if (output != null) {
+            body.put("output", output);
+        }
+        try {
+            return JSON.writeValueAsString(body);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static RequestSpecification as(String token) {
+        return given().auth().oauth2(token).contentType(ContentType.JSON);
+    }
+
+    private static String unique(String prefix) {
+        return prefix + "-" + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
+    }
+
+    private ValidatableResponse registryGet(String path) {
+        return given().auth().oauth2(Tokens.reader()).get(registry + path).then().statusCode(200);
+    }
+
+    private ValidatableResponse awaitState(String id, String state) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        String last = null;
+        while (System.nanoTime() < deadline) {
+            var answer = as(Tokens.reader()).get("/v1/edits/jobs/{id}", id).then().statusCode(200);
+            last = answer.extract().path("state");
+            if (state.equals(last)) {
+                return answer;
+            }
+            if (List.of("succeeded", "failed", "cancelled").contains(last)) {
+                break;
+            }
+            sleep(200);
+        }
+        throw new AssertionError("job " + id + " is " + last + ", expected " + state + ": "
+                + as(Tokens.reader()).get("/v1/edits/jobs/{id}", id).asString());
+    }
+
+    /** The job's events on emend.jobs, read from the start of the topic until one of type {@code last}. */
+    private static List<Event<JobEvent>> jobEvents(String jobId, String last) {
+        Properties settings = new Properties();
+        settings.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                ConfigProvider.getConfig().getValue("emend.editor.events.bootstrap-servers", String.class));
+        settings.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
+        settings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        EventCodec codec = new EventCodec();
+        List<Event<JobEvent>> mine = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(settings, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(Topics.JOBS));
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    Event<JobEvent> event = codec.decode(record.value(), JobEvent.class);
+                    if (event.data().jobId().equals(jobId)) {
+                        assertEquals(event.data().model(), record.key());
+                        mine.add(event);
+                        if (event.type().equals(last)) {
+                            return mine;
+                        }
+                    }
+                }
+            }
+        }
+        throw new AssertionError("no " + last + " event for job " + jobId + " on " + Topics.JOBS + "; saw " + mine);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}
