@@ -287,6 +287,16 @@ public final class LocalStack {
             properties.put("emend.editor.storage.cache-dir", workspace.data().resolve("editor/cache").toString());
             properties.put("emend.editor.storage.work-dir", workspace.data().resolve("editor/work").toString());
         }
+        if (c == Component.TRAINER) {
+            // the trainer signs its own admin tokens too (a passing gate moves an alias); it reads dataset keys from
+            // the registry's filesystem store (with S3 configured, give it data as registry blob digests instead)
+            properties.put("emend.trainer.registry.url", registryUrl);
+            properties.put("emend.trainer.registry.signing-key", workspace.keys().resolve(SigningKeys.PRIVATE_FILE).toString());
+            properties.put("emend.trainer.db.h2-path", workspace.database().resolve("trainer").toString());
+            properties.put("emend.trainer.storage.cache-dir", workspace.data().resolve("trainer/cache").toString());
+            properties.put("emend.trainer.storage.work-dir", workspace.data().resolve("trainer/work").toString());
+            properties.put("emend.trainer.object-store.root", workspace.objects().toString());
+        }
         if (c == Component.SERVING) {
             // serving only reads the registry: a reader token that outlives any local session, renewed on every up
             properties.put("emend.serving.registry.url", registryUrl);

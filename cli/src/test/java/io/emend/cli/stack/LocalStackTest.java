@@ -78,6 +78,18 @@ class LocalStackTest {
     }
 
     @Test
+    void theTrainerFindsTheRegistryItsDirectoriesAndTheObjectStoreInTheWorkspace() {
+        Map<String, String> p = configOf(Component.TRAINER, Map.of()).properties();
+        assertEquals("18082", p.get("quarkus.http.port"));
+        assertEquals("http://localhost:18081", p.get("emend.trainer.registry.url"));
+        assertEquals(data.resolve("keys/private.pem").toString(), p.get("emend.trainer.registry.signing-key"));
+        assertEquals(data.resolve("db/trainer").toString(), p.get("emend.trainer.db.h2-path"));
+        assertEquals(data.resolve("trainer/cache").toString(), p.get("emend.trainer.storage.cache-dir"));
+        assertEquals(data.resolve("trainer/work").toString(), p.get("emend.trainer.storage.work-dir"));
+        assertEquals(data.resolve("objects").toString(), p.get("emend.trainer.object-store.root"));
+    }
+
+    @Test
     void otherServicesGetTheirPortBrokerAndKeyButNoRegistryKeys() {
         Map<String, String> p = configOf(Component.SERVING, Map.of()).properties();
         assertEquals("18085", p.get("quarkus.http.port"));

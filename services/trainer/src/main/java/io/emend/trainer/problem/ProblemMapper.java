@@ -1,0 +1,115 @@
+package io.emend.trainer.problem;
+
+import io.emend.service.problem.Problem;
+import io.emend.service.registry.RegistryUnavailable;
+import io.emend.service.registry.UnknownReference;
+import io.emend.trainer.job.InvalidRequest;
+import io.emend.trainer.job.JobConflict;
+import io.emend.trainer.job.JobNotFound;
+import io.emend.trainer.policy.PolicyNotFound;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
+import java.util.List;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/**
+ * The trainer's one translation from failures to RFC 7807 answers, and the only place that knows the status table.
+ * Quarkus's own mappers (security, routing, media types) would answer first with their bodies, so those types are
+ * handled here too.
+ */
+public class ProblemMapper {
+
+    private static final Logger LOG = Logger.getLogger(ProblemMapper.class);
+
+    /** Malformed JSON, an unknown field, a value out of range: 400 naming the field. */
+    @ServerExceptionMapper
+    public Response request(InvalidRequest e, UriInfo uri) {
+        return problem(400, "invalid-request", e.getMessage(), uri,
+                List.of(new Problem.FieldError(e.field(), e.getMessage())));
+    }
+
+    @ServerExceptionMapper
+    public Response reference(UnknownReference e, UriInfo uri) {
+        return problem(422, "unknown-model-reference", e.getMessage(), uri,
+                List.of(new Problem.FieldError("model", e.getMessage())));
+    }
+
+    @ServerExceptionMapper
+    public Response notFound(JobNotFound e, UriInfo uri) {
+        return problem(404, "job-not-found", e.getMessage(), uri, List.of());
+    }
+
+    @ServerExceptionMapper
+    public Response notFound(PolicyNotFound e, UriInfo uri) {
+        return problem(404, "policy-not-found", e.getMessage(), uri, List.of());
+    }
+
+    @ServerExceptionMapper
+    public Response conflict(JobConflict e, UriInfo uri) {
+        return problem(409, "job-state", e.getMessage(), uri, List.of());
+    }
+
+    @ServerExceptionMapper
+    public Response registry(RegistryUnavailable e, UriInfo uri) {
+        LOG.warnf("registry call failed: %s", e.getMessage());
+        return problem(502, "registry-unavailable", e.getMessage(), uri, List.of());
+    }
+
+    @ServerExceptionMapper
+    public Response unauthenticated(UnauthorizedException e, UriInfo uri) {
+        return unauthorized(uri);
+    }
+
+    @ServerExceptionMapper
+    public Response unauthenticated(AuthenticationFailedException e, UriInfo uri) {
+        return unauthorized(uri);
+    }
+
+    @ServerExceptionMapper
+    public Response forbidden(ForbiddenException e, UriInfo uri) {
+        return problem(403, "forbidden", "this token's roles do not allow " + uri.getPath()
+                + " (reading needs reader; submitting, pausing, cancelling and writing policies need writer)", uri,
+                List.of());
+    }
+
+    /** Routing and media-type failures Quarkus raises itself: 404, 405, 406, 415 keep their status. */
+    @ServerExceptionMapper
+    public Response web(WebApplicationException e, UriInfo uri) {
+        int status = e.getResponse().getStatus();
+        if (status >= 500) {
+            return unexpected(e, uri);
+        }
+        String detail = switch (status) {
+            case 415 -> "send the request as application/json";
+            case 404 -> "no such resource: " + uri.getPath();
+            default -> e.getMessage();
+        };
+        return problem(status, "http-" + status, detail, uri, List.of());
+    }
+
+    @ServerExceptionMapper
+    public Response unexpected(Exception e, UriInfo uri) {
+        String reference = UUID.randomUUID().toString();
+        LOG.errorf(e, "unexpected failure %s on %s", reference, uri.getPath());
+        return problem(500, "internal", "the trainer failed unexpectedly; log reference " + reference, uri, List.of());
+    }
+
+    private static Response unauthorized(UriInfo uri) {
+        return Response.status(401).type(Problem.MEDIA_TYPE).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
+                .entity(Problem.of(401, "unauthorized", "a valid bearer token (RS256 JWT, issuer emend) is required",
+                        uri.getPath(), null, List.of()))
+                .build();
+    }
+
+    private static Response problem(int status, String reason, String detail, UriInfo uri,
+                                    List<Problem.FieldError> errors) {
+        return Problem.of(status, reason, detail, uri.getPath(), null, errors).toResponse();
+    }
+}
