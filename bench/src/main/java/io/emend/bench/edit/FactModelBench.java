@@ -10,6 +10,7 @@ import io.emend.core.edit.KnowledgeEditor;
 import io.emend.core.edit.PreparedEdit;
 import io.emend.core.edit.Progress;
 import io.emend.core.edit.alphaedit.AlphaEditParams;
+import io.emend.core.edit.alphaedit.AlphaEditParams;
 import io.emend.core.edit.alphaedit.AlphaEditor;
 import io.emend.core.edit.memit.MemitEditor;
 import io.emend.core.edit.memit.MemitParams;
@@ -43,7 +44,7 @@ import java.util.Optional;
  *     -cp "bench/target/classes:bench/target/lib/*" io.emend.bench.edit.FactModelBench \
  *     --fixtures ../shared/fixtures --work /tmp/fact-bench [--editable 1000 --neighbors 200] \
  *     [--hidden 256 --intermediate 1024 --layers 4 --epochs 40 --lr 2e-3 --batch 16] \
- *     [--counts 1,10,100,1000] [--methods memit,alphaedit] [--lambda F] [--retention N] [--train-only]
+ *     [--counts 1,10,100,1000] [--methods memit,alphaedit] [--lambda F] [--clamp C] [--edit-layers 0,1,2] [--retention N] [--train-only]
  * </pre>
  * The corpus has {@code editable + neighbors} people; counts above {@code editable} are skipped. The trained model is
  * kept under {@code WORK} (named by its shape and training settings) and reused by later runs.
@@ -66,6 +67,7 @@ public final class FactModelBench {
         double lr = 2e-3;
         Optional<List<Integer>> editLayers = Optional.empty();
         double lambdaFactor = Double.NaN;
+        double clamp = Double.NaN;
         int retention = 0;
         boolean trainOnly = false;
         int batch = 16;
@@ -87,6 +89,7 @@ public final class FactModelBench {
                 case "--edit-layers" -> editLayers = Optional.of(Arrays.stream(v.split(",")).map(Integer::parseInt)
                         .toList());
                 case "--lambda" -> lambdaFactor = Double.parseDouble(v);
+                case "--clamp" -> clamp = Double.parseDouble(v);
                 case "--retention" -> retention = Integer.parseInt(v);
                 case "--editable" -> editable = Integer.parseInt(v);
                 case "--neighbors" -> neighbors = Integer.parseInt(v);
@@ -142,7 +145,7 @@ public final class FactModelBench {
                         continue;
                     }
                     EditMethod method = EditMethod.parse(name);
-                    KnowledgeEditor editor = editor(method, model, editLayers, lambdaFactor);
+                    KnowledgeEditor editor = editor(method, model, editLayers, lambdaFactor, clamp);
                     List<EditRequest> requests = new ArrayList<>(allEdits.subList(0, n));
                     List<PreparedEdit> prepared = PreparedEdit.prepare(requests, tokenizer, model, prefixes,
                             EditDefaults.MAX_EDITS);
@@ -153,6 +156,14 @@ public final class FactModelBench {
                     EditEvaluation e = EditEvaluation.measure(model, tokenizer, requests, delta, Optional.of(heldOut),
                             Math.min(n, 10));
                     new EditRun(name, editor.layers(), lambda(editor), n, e, seconds, loadAfter).print(System.out);
+                    if (n <= 10) {
+                        for (CounterFactScores.EditScore x : e.scores().edits()) {
+                            x.efficacyAfter().filter(c -> !c.success()).ifPresent(c -> System.out.printf(
+                                    "    missed: %s -> %s (log p %.2f vs %.2f)%n", requests.get(x.index())
+                                            .filledPrompt(), requests.get(x.index()).targetNew(), c.preferred(),
+                                    c.other()));
+                        }
+                    }
                     if (n == retention) {
                         Path edited = work.resolve("edited-" + name + "-" + n);
                         deleteTree(edited);
@@ -189,16 +200,29 @@ public final class FactModelBench {
         }
     }
 
+    /**
+     * The method's defaults, with what the command line overrides.
+     *
+     * @param lambdaFactor MEMIT's λ per key dimension, NaN for the default
+     * @param clamp        largest ‖δ‖/‖v₀‖ of the target search, NaN for the default
+     */
     static KnowledgeEditor editor(EditMethod method, Transformer model, Optional<List<Integer>> layers,
-                                  double lambdaFactor) {
+                                  double lambdaFactor, double clamp) {
         KnowledgeEditor editor = EditDefaults.editor(method, model.config(), layers);
-        if (Double.isNaN(lambdaFactor)) {
-            return editor;
-        }
-        double lambda = lambdaFactor * KeyStatistics.keyWidth(model);
         return switch (editor) {
-            case MemitEditor m -> new MemitEditor(new MemitParams(m.params().layers(), lambda, m.params().target()));
-            case AlphaEditor a -> a;
+            case MemitEditor m -> {
+                MemitParams p = m.params();
+                yield new MemitEditor(new MemitParams(p.layers(), Double.isNaN(lambdaFactor) ? p.covarianceWeight()
+                        : lambdaFactor * KeyStatistics.keyWidth(model), Double.isNaN(clamp) ? p.target()
+                        : p.target().withClampNormFactor(clamp)));
+            }
+            case AlphaEditor a -> {
+                AlphaEditParams p = a.params();
+                MemitParams m = p.memit();
+                yield new AlphaEditor(new AlphaEditParams(new MemitParams(m.layers(), m.covarianceWeight(),
+                        Double.isNaN(clamp) ? m.target() : m.target().withClampNormFactor(clamp)), p.nullSpaceEnergy(),
+                        p.regularization(), p.batchSize()));
+            }
             default -> editor;
         };
     }
