@@ -65,12 +65,34 @@ public record FactCorpus(List<String> people, int[][] values) {
     private static final String[] VOWELS = {"a", "e", "i", "o", "u", "ai", "ou"};
     private static final String[] CODAS = {"", "n", "r", "l", "s", "m", "k"};
 
-    /** {@code count} people with seeded random names and values. */
+    /** First and family names made of words the TinyStories tokenizer knows, for short (2–4 token) names. */
+    private static final List<String> FIRST = List.of("Lily", "Tom", "Ben", "Sue", "Max", "Mia", "Sam", "Anna", "Tim",
+            "Lucy", "Jack", "Sara", "Bob", "Amy", "Jake", "Emma", "Leo", "Zoe", "Dan", "Kim", "Joe", "Mary", "Ted", "Lola",
+            "Finn", "Rose", "Jim", "Ella", "Pete", "Nina");
+    private static final List<String> FAMILY = List.of("Green", "Brown", "Stone", "Hill", "Wood", "Lake", "Bird",
+            "Fox", "Bell", "Snow", "Rain", "Star", "Moon", "Sun", "Tree", "Rock", "Park", "Field", "Frog", "Bear",
+            "Cloud", "Leaf", "Flower", "King", "Ship", "Road", "River", "Sky", "Cake", "Ball");
+
+    /** {@code count} people with seeded random names (built from syllables) and values. */
     public static FactCorpus generate(int count, long seed) {
+        return generate(count, seed, false);
+    }
+
+    /**
+     * {@code count} people with seeded random names and values.
+     *
+     * @param shortNames names from known words ("Lily Stone", 2–4 tokens) instead of invented syllables (8–14 tokens
+     *                   with the 512-piece TinyStories vocabulary); at most 900 people
+     */
+    public static FactCorpus generate(int count, long seed, boolean shortNames) {
         SplittableRandom rng = new SplittableRandom(seed);
         Set<String> names = new LinkedHashSet<>();
+        if (shortNames && count > FIRST.size() * FAMILY.size()) {
+            throw new IllegalArgumentException("short names allow at most " + FIRST.size() * FAMILY.size() + " people");
+        }
         while (names.size() < count) {
-            names.add(capitalize(word(rng, 2)) + " " + capitalize(word(rng, 2 + rng.nextInt(2))));
+            names.add(shortNames ? FIRST.get(rng.nextInt(FIRST.size())) + " " + FAMILY.get(rng.nextInt(FAMILY.size()))
+                    : capitalize(word(rng, 2)) + " " + capitalize(word(rng, 2 + rng.nextInt(2))));
         }
         Relation[] relations = Relation.values();
         int[][] values = new int[count][relations.length];

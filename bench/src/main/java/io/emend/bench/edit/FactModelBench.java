@@ -44,7 +44,7 @@ import java.util.Optional;
  *     -cp "bench/target/classes:bench/target/lib/*" io.emend.bench.edit.FactModelBench \
  *     --fixtures ../shared/fixtures --work /tmp/fact-bench [--editable 1000 --neighbors 200] \
  *     [--hidden 256 --intermediate 1024 --layers 4 --epochs 40 --lr 2e-3 --batch 16] \
- *     [--counts 1,10,100,1000] [--methods memit,alphaedit] [--lambda F] [--clamp C] [--edit-layers 0,1,2] [--retention N] [--train-only]
+ *     [--counts 1,10,100,1000] [--methods memit,alphaedit] [--lambda F] [--clamp C] [--edit-layers 0,1,2] [--retention N] [--short-names] [--train-only]
  * </pre>
  * The corpus has {@code editable + neighbors} people; counts above {@code editable} are skipped. The trained model is
  * kept under {@code WORK} (named by its shape and training settings) and reused by later runs.
@@ -71,6 +71,7 @@ public final class FactModelBench {
         int retention = 0;
         boolean trainOnly = false;
         int batch = 16;
+        boolean shortNames = false;
         int editable = 1000;
         int neighbors = 200;
         for (int i = 0; i < args.length; i += 2) {
@@ -93,6 +94,10 @@ public final class FactModelBench {
                 case "--retention" -> retention = Integer.parseInt(v);
                 case "--editable" -> editable = Integer.parseInt(v);
                 case "--neighbors" -> neighbors = Integer.parseInt(v);
+                case "--short-names" -> {
+                    shortNames = true;
+                    i--;
+                }
                 case "--train-only" -> {
                     trainOnly = true;
                     i--;
@@ -101,10 +106,10 @@ public final class FactModelBench {
             }
         }
         int people = editable + neighbors;
-        FactCorpus corpus = FactCorpus.generate(people, 7);
+        FactCorpus corpus = FactCorpus.generate(people, 7, shortNames);
         FactModel shape = new FactModel(hidden, intermediate, layers, 4);
         Path trained = work.resolve("fact-model-p" + people + "-" + hidden + "x" + intermediate + "x" + layers + "-e" + epochs + "-lr"
-                + lr + "-b" + batch);
+                + lr + "-b" + batch + (shortNames ? "-short" : ""));
         System.out.printf("machine: %d cores, load %s%n", Runtime.getRuntime().availableProcessors(), load());
         if (!Files.exists(trained.resolve("config.json"))) {
             Path init = work.resolve("fact-model-init");
