@@ -11,7 +11,6 @@ import io.emend.core.edit.PreparedEdit;
 import io.emend.core.edit.Progress;
 import io.emend.core.edit.alphaedit.AlphaEditParams;
 import io.emend.core.edit.alphaedit.AlphaEditor;
-import io.emend.core.eval.CounterFactScores;
 import io.emend.core.eval.EditEvaluation;
 import io.emend.core.graph.Transformer;
 import io.emend.core.tokenizer.Tokenizer;
@@ -64,9 +63,7 @@ public final class CounterFactBench {
                     layers, 50_000, Progress.NONE);
             System.out.printf("key statistics: %d tokens, %.1f s%n", stats.tokens(), (System.nanoTime() - t0) / 1e9);
             List<String> prefixes = PreparedEdit.prefixes(model, tokenizer, 5, 10, 0);
-            System.out.println("| method | layers | edits | efficacy | paraphrase | neighborhood | rewrite acc. | "
-                    + "perplexity change | fluency | edit s | edits/s |");
-            System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+            EditRun.header(System.out);
             for (String name : methods) {
                 for (int n : counts) {
                     EditMethod method = EditMethod.parse(name);
@@ -82,16 +79,13 @@ public final class CounterFactBench {
                     long start = System.nanoTime();
                     EditDelta delta = editor.edit(model, EditDelta.empty(name), prepared, stats, Progress.NONE);
                     double seconds = (System.nanoTime() - start) / 1e9;
+                    String loadAfter = FactModelBench.load();
                     EditEvaluation e = EditEvaluation.measure(model, tokenizer, requests, delta, Optional.of(heldOut),
                             Math.min(n, 10));
-                    CounterFactScores.Summary s = e.scores().summary();
-                    System.out.printf("| %s | %s | %d | %.3f (%.3f) | %.3f (%.3f) | %.3f (%.3f) | %.3f (%.3f) | %+.2f%% "
-                                    + "| %.2f (%.2f) | %.1f | %.2f |%n",
-                            name + (method == EditMethod.ALPHAEDIT ? " ×" + alphaBatch : ""), editor.layers(), n,
-                            s.efficacy(), s.efficacyBefore(), s.paraphrase(), s.paraphraseBefore(), s.neighborhood(),
-                            s.neighborhoodBefore(), s.rewriteAccuracy(), s.rewriteAccuracyBefore(),
-                            100 * e.perplexityChange(), e.fluencyAfter().entropy(), e.fluencyBefore().entropy(),
-                            seconds, n / seconds);
+                    new EditRun(name + (method == EditMethod.ALPHAEDIT ? " ×" + alphaBatch : ""), editor.layers(),
+                            editor instanceof io.emend.core.edit.memit.MemitEditor m
+                                    ? m.params().covarianceWeight() : Double.NaN, n, e, seconds, loadAfter)
+                            .print(System.out);
                 }
             }
         }

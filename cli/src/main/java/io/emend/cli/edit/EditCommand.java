@@ -143,7 +143,7 @@ public final class EditCommand implements Callable<Integer> {
                 keyStats = KeyStatistics.read(statsFile);
             } else {
                 keyStats = KeyStatistics.compute(base, tokenizer, corpusText, allLayers(base), statsTokens,
-                        io.emend.core.edit.Progress.NONE);
+                        reporting(bar));
                 Files.createDirectories(statsFile.toAbsolutePath().getParent());
                 keyStats.write(statsFile);
             }
@@ -153,8 +153,7 @@ public final class EditCommand implements Callable<Integer> {
             List<PreparedEdit> prepared = PreparedEdit.prepare(parsed, tokenizer, base, prefixes, maxEdits);
             bar.step(m.id() + " on layers " + editor.layers());
             long started = System.nanoTime();
-            EditDelta delta = editor.edit(base, EditDelta.empty(m.id()), prepared, keyStats,
-                    io.emend.core.edit.Progress.NONE);
+            EditDelta delta = editor.edit(base, EditDelta.empty(m.id()), prepared, keyStats, reporting(bar));
             double seconds = (System.nanoTime() - started) / 1e9;
             bar.step("writing the edited model");
             EditDeltaCheckpoint.materialize(delta, model, out);
@@ -178,6 +177,11 @@ public final class EditCommand implements Callable<Integer> {
                     100 * evaluation.perplexityChange(), out);
         }
         return 0;
+    }
+
+    /** Core's progress reports shown on the bar's line ("memit targets 3/10"). */
+    private static io.emend.core.edit.Progress reporting(Progress bar) {
+        return (phase, done, total) -> bar.detail(phase + " " + done + "/" + total);
     }
 
     private static Transformer open(Path dir) throws IOException {

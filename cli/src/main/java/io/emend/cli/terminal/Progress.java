@@ -69,6 +69,18 @@ public final class Progress implements AutoCloseable {
         }
     }
 
+    /**
+     * Says how far the current step is (e.g. "key statistics 40000/100000 tokens") without advancing it. Only a
+     * terminal shows it, on the bar's line; logs keep one line per step.
+     */
+    public synchronized void detail(String what) {
+        if (interactive) {
+            int space = label.indexOf(" \u00b7 ");
+            label = (space < 0 ? label : label.substring(0, space)) + " \u00b7 " + what;
+            draw();
+        }
+    }
+
     private synchronized void draw() {
         int filled = done * BAR_WIDTH / total;
         long seconds = (System.nanoTime() - stepStartedNanos) / 1_000_000_000L;

@@ -30,8 +30,9 @@ import java.util.Optional;
  *   <tr><td>weight decay</td><td>1e-3</td><td>0.5</td></tr>
  *   <tr><td>AlphaEdit</td><td colspan="2">null space holding 5% of the keys' energy, α = 1e-2 of the mean eigenvalue, batches of 100</td></tr>
  * </table>
- * Models shallower than 8 layers (the fixtures) use at least two MEMIT layers starting at layer 1, because a single
- * layer gives the least-squares spreading nothing to spread over.
+ * Models shallower than 8 layers (the fixtures) use two MEMIT layers starting at layer 1 where they have them, because a
+ * single layer gives the least-squares spreading nothing to spread over. No default (and no explicit choice) is the
+ * last layer: see {@link #highestEditableLayer}. A 2-layer model is edited at layer 0 by every method.
  */
 public final class EditDefaults {
 
@@ -53,17 +54,28 @@ public final class EditDefaults {
     /** The default layer(s) a method edits on a model of this architecture and depth. */
     public static List<Integer> layers(EditMethod method, ModelConfig config) {
         int depth = config.numLayers();
+        int highest = highestEditableLayer(depth);
         boolean gpt2 = config instanceof Gpt2Config;
         if (method == EditMethod.ROME) {
-            return List.of(clamp((int) Math.round((gpt2 ? 0.35 : 0.16) * depth), depth));
+            return List.of(clamp((int) Math.round((gpt2 ? 0.35 : 0.16) * depth), highest));
         }
-        int first = clamp((int) Math.round((gpt2 ? 0.27 : 0.125) * depth), depth);
-        int last = clamp((int) Math.round((gpt2 ? 0.35 : 0.25) * depth), depth);
+        int first = clamp((int) Math.round((gpt2 ? 0.27 : 0.125) * depth), highest);
+        int last = clamp((int) Math.round((gpt2 ? 0.35 : 0.25) * depth), highest);
         if (depth < 8) {
-            first = Math.min(1, depth - 1);
-            last = Math.min(depth - 1, first + 1);
+            first = Math.min(1, highest);
+            last = Math.min(highest, first + 1);
         }
         return MemitParams.range(first, Math.max(first, last));
+    }
+
+    /**
+     * The deepest layer an edit may write (or, for MEMIT, set its target z after): one before the last. The value is
+     * found by changing the hidden state at the subject's last token and must reach the positions after the subject
+     * through attention; after the last layer no attention follows, the target's logits do not depend on it, and the
+     * optimisation sees a zero gradient (a 2-layer model with MEMIT on layer 1 wrote nothing at all).
+     */
+    public static int highestEditableLayer(int depth) {
+        return Math.max(0, depth - 2);
     }
 
     /**
@@ -77,6 +89,11 @@ public final class EditDefaults {
             if (l < 0 || l >= config.numLayers()) {
                 throw new IllegalArgumentException("layer " + l + " is outside the model's " + config.numLayers()
                         + " layers (0.." + (config.numLayers() - 1) + ")");
+            }
+            if (l > highestEditableLayer(config.numLayers())) {
+                throw new IllegalArgumentException("layer " + l + " is the model's last: an edit there cannot reach the "
+                        + "tokens after the subject (no attention follows it); edit layers 0.."
+                        + highestEditableLayer(config.numLayers()));
             }
         }
         TargetOptions target = target(method, config);
@@ -104,7 +121,7 @@ public final class EditDefaults {
         return perDimension * keyDim;
     }
 
-    private static int clamp(int layer, int depth) {
-        return Math.max(0, Math.min(depth - 1, layer));
+    private static int clamp(int layer, int highest) {
+        return Math.max(0, Math.min(highest, layer));
     }
 }

@@ -16,7 +16,10 @@
  *       {@code rome.RomeEditor} (sequential rank-one updates), {@code memit.MemitEditor} (batched least squares over
  *       a layer range with an {@code UpdateRule}), {@code alphaedit.AlphaEditor} (MEMIT with the
  *       {@code NullSpaceProjection} rule, sequential batches). Defaults per architecture and depth:
- *       {@link io.emend.core.edit.EditDefaults}.</li>
+ *       {@link io.emend.core.edit.EditDefaults}; no method edits a model's last layer, since no attention after it
+ *       carries the subject's value to the answer.</li>
+ *   <li>{@link io.emend.core.edit.ServedDelta}: the factors as the quantized engine's low-rank adapter, to serve an
+ *       edit over the unchanged (quantized) base.</li>
  *   <li>{@link io.emend.core.edit.Matrix}: the closed forms' dense algebra in double precision (Cholesky solves,
  *       Jacobi eigen-decomposition) in plain Java, because DJL 0.35.1 offers only {@code inverse()}.</li>
  * </ul>

@@ -3,6 +3,7 @@ package io.emend.core.edit.memit;
 import ai.djl.ndarray.NDManager;
 import io.emend.core.delta.EditDelta;
 import io.emend.core.edit.DownProjection;
+import io.emend.core.edit.EditDefaults;
 import io.emend.core.edit.EditMethod;
 import io.emend.core.edit.KeyStatistics;
 import io.emend.core.edit.KnowledgeEditor;
@@ -71,9 +72,10 @@ public final class MemitEditor implements KnowledgeEditor {
                           Progress progress) {
         List<Integer> layers = params.layers();
         int last = layers.getLast();
-        if (last >= model.layers()) {
-            throw new IllegalArgumentException(method.id() + " layers " + layers + " reach past the model's "
-                    + model.layers() + " layers");
+        if (last > EditDefaults.highestEditableLayer(model.layers())) {
+            throw new IllegalArgumentException(method.id() + " layers " + layers + " reach the last of the model's "
+                    + model.layers() + " layers or past it; the target z after the last layer cannot reach the tokens "
+                    + "after the subject");
         }
         stats.requireFits(model, layers);
         UpdateRule update = rule != null ? rule : new LeastSquares(stats::layer, params.covarianceWeight());

@@ -3,6 +3,7 @@ package io.emend.core.edit.rome;
 import ai.djl.ndarray.NDManager;
 import io.emend.core.delta.EditDelta;
 import io.emend.core.edit.DownProjection;
+import io.emend.core.edit.EditDefaults;
 import io.emend.core.edit.EditMethod;
 import io.emend.core.edit.KeyStatistics;
 import io.emend.core.edit.KnowledgeEditor;
@@ -56,9 +57,9 @@ public final class RomeEditor implements KnowledgeEditor {
     public EditDelta edit(Transformer model, EditDelta prior, List<PreparedEdit> edits, KeyStatistics stats,
                           Progress progress) {
         int layer = params.layer();
-        if (layer >= model.layers()) {
-            throw new IllegalArgumentException("ROME layer " + layer + " is outside the model's " + model.layers()
-                    + " layers");
+        if (layer > EditDefaults.highestEditableLayer(model.layers())) {
+            throw new IllegalArgumentException("ROME layer " + layer + " is the last of the model's " + model.layers()
+                    + " layers or outside them; a value written there cannot reach the tokens after the subject");
         }
         stats.requireFits(model, layers());
         Matrix c = stats.layer(layer);
