@@ -110,15 +110,20 @@ class FineTuneJobTest {
     @Test
     void resumingFromACheckpointReachesTheSameWeights() throws IOException {
         Path data = wikiJsonl(dir, "wiki.jsonl", 0, 16);
-        for (Method method : List.of(Method.LORA)) {
-            FineTuneConfig c = withAccumulation(config(method, 4, 5e-3), 2).withCheckpointEvery(2);
+        // plain LoRA, LoRA with dropout (masks drawn per step must repeat after a resume) and DoRA
+        List<FineTuneConfig> configs = List.of(config(Method.LORA, 4, 5e-3), config(Method.LORA, 4, 5e-3)
+                .withLoraDropout(0.2), config(Method.DORA, 4, 5e-3));
+        for (FineTuneConfig base : configs) {
+            Method method = base.method();
+            String label = method + "-dropout-" + base.loraDropout();
+            FineTuneConfig c = withAccumulation(base, 2).withCheckpointEvery(2);
             TrainingData d = TrainingData.load(tokenizer, data, List.of(), c);
             Map<String, float[]> straight;
             try (FineTuneJob job = new FineTuneJob(model, d, c, List.of())) {
                 job.run(Optional.empty(), r -> { });
                 straight = job.parameters().values();
             }
-            Path checkpoints = dir.resolve("ckpt-" + method);
+            Path checkpoints = dir.resolve("ckpt-" + label);
             try (FineTuneJob job = new FineTuneJob(model, d, c, List.of())) {
                 job.run(Optional.of(checkpoints), r -> { }, 2); // killed after step 2
             }
@@ -133,9 +138,9 @@ class FineTuneJobTest {
             assertEquals(straight.keySet(), resumed.keySet());
             for (String k : straight.keySet()) {
                 // same ops in the same order on the same thread count: bitwise equal
-                assertArrayEquals(straight.get(k), resumed.get(k), 0f, method + " " + k);
+                assertArrayEquals(straight.get(k), resumed.get(k), 0f, label + " " + k);
             }
-            FineTuneConfig other = config(method, 4, 1e-3).withCheckpointEvery(2);
+            FineTuneConfig other = base.withShape(2, 32, 1e-3, 2).withCheckpointEvery(2);
             try (FineTuneJob job = new FineTuneJob(model, TrainingData.load(tokenizer, data, List.of(), other), other,
                     List.of())) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -143,6 +148,57 @@ class FineTuneJobTest {
                 assertTrue(e.getMessage().contains("other settings"), e.getMessage());
             }
         }
+    }
+
+    @Test
+    void loraDropoutActsInTrainingOnlyAndIsSeeded() throws IOException {
+        Path data = wikiJsonl(dir, "wiki.jsonl", 0, 20);
+        FineTuneConfig plain = config(Method.LORA, 3, 1e-2);
+        FineTuneConfig dropped = plain.withLoraDropout(0.3);
+        TrainingData d = TrainingData.load(tokenizer, data, List.of(), plain);
+        Map<String, float[]> without = trainedValues(d, plain);
+        Map<String, float[]> with = trainedValues(d, dropped);
+        assertArrayEquals(flatten(with), flatten(trainedValues(d, dropped)), 0f, "same seed, same masks");
+        // B starts at 0, so after 3 steps B's entries are O(lr) = 1e-2; masking 30% of A's inputs changes A's and
+        // B's gradients by O(1) relative, far above the 0 difference two equal runs have
+        assertTrue(maxAbsDiff(flatten(without), flatten(with)) > 1e-4, "dropout changed the training");
+        try (FineTuneJob job = new FineTuneJob(model, d, dropped, List.of())) {
+            job.run(Optional.empty(), r -> { });
+            // evaluation never drops: the same rows give the same loss twice
+            assertEquals(job.evaluate(d.heldOut(), true), job.evaluate(d.heldOut(), true), 0.0);
+            job.adapter("stories260k").write(dir.resolve("dropout-adapter"));
+        }
+        JsonNode cfg = JSON.readTree(dir.resolve("dropout-adapter/adapter_config.json").toFile());
+        assertEquals(0.3, cfg.get("lora_dropout").asDouble(), 1e-9);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> config(Method.DORA, 3, 1e-2).withLoraDropout(0.1));
+        assertTrue(e.getMessage().contains("lora method only"), e.getMessage());
+    }
+
+    private static Map<String, float[]> trainedValues(TrainingData d, FineTuneConfig c) throws IOException {
+        try (FineTuneJob job = new FineTuneJob(model, d, c, List.of())) {
+            job.run(Optional.empty(), r -> { });
+            return job.parameters().values();
+        }
+    }
+
+    private static float[] flatten(Map<String, float[]> values) {
+        int n = values.values().stream().mapToInt(v -> v.length).sum();
+        float[] out = new float[n];
+        int at = 0;
+        for (float[] v : values.values()) {
+            System.arraycopy(v, 0, out, at, v.length);
+            at += v.length;
+        }
+        return out;
+    }
+
+    private static double maxAbsDiff(float[] a, float[] b) {
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
     }
 
     @Test
