@@ -10,6 +10,7 @@ import io.emend.core.graph.ForwardOptions;
 import io.emend.core.graph.TokenBatch;
 import io.emend.core.graph.Transformer;
 import io.emend.core.tensor.TensorInfo;
+import io.emend.core.train.lora.LoraTargets;
 import io.emend.core.tokenizer.Tokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -221,6 +222,18 @@ class FineTuneJobTest {
                 }
             }
             JsonNode cfg = JSON.readTree(out.resolve("adapter_config.json").toFile());
+            // every key is a field of PEFT's LoraConfig (PeftConfig.from_pretrained passes them as keyword arguments)
+            java.util.Set<String> peftFields = java.util.Set.of("peft_type", "task_type", "base_model_name_or_path",
+                    "revision", "inference_mode", "r", "target_modules", "lora_alpha", "lora_dropout",
+                    "fan_in_fan_out", "bias", "use_rslora", "modules_to_save", "init_lora_weights",
+                    "layers_to_transform", "layers_pattern", "rank_pattern", "alpha_pattern", "use_dora");
+            cfg.fieldNames().forEachRemaining(k -> assertTrue(peftFields.contains(k), "not a LoraConfig field: " + k));
+            assertEquals("CAUSAL_LM", cfg.get("task_type").asText());
+            assertEquals("none", cfg.get("bias").asText());
+            assertEquals(false, cfg.get("fan_in_fan_out").asBoolean(), "Llama projections are nn.Linear");
+            assertEquals(0.0, cfg.get("lora_dropout").asDouble());
+            assertEquals(java.util.Set.copyOf(LoraTargets.LLAMA_DEFAULT),
+                    java.util.Set.copyOf(JSON.convertValue(cfg.get("target_modules"), List.class)));
             assertEquals("LORA", cfg.get("peft_type").asText());
             assertEquals(8, cfg.get("r").asInt());
             assertEquals(16.0, cfg.get("lora_alpha").asDouble());
@@ -237,6 +250,9 @@ class FineTuneJobTest {
                 if (method == Method.DORA) {
                     assertArrayEquals(new long[] {64}, st.find(stem + ".lora_magnitude_vector").orElseThrow().shape());
                 }
+                // PEFT saves without the adapter name ("default") and loads F32 tensors of a "pt" file as they are
+                assertEquals("pt", st.metadata().get("format"));
+                assertTrue(st.tensors().stream().allMatch(t -> t.dtype() == io.emend.core.tensor.DType.F32));
                 int perModule = method == Method.DORA ? 3 : 2;
                 assertEquals(5 * 7 * perModule, st.tensors().size());
                 assertTrue(st.tensors().stream().map(TensorInfo::name).allMatch(n -> n.startsWith("base_model.model.")));
