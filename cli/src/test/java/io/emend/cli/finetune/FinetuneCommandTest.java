@@ -75,7 +75,7 @@ class FinetuneCommandTest {
     @Test
     void aKilledRunResumesFromItsLastCheckpointToTheSameAdapter() throws Exception {
         Path data = data();
-        String[] common = {"--model", MODEL.toString(), "--data", data.toString(), "--steps", "120", "--batch", "2",
+        String[] common = {"--model", MODEL.toString(), "--data", data.toString(), "--steps", "40", "--batch", "2",
             "--seq-len", "24", "--lr", "5e-3", "--rank", "4", "--checkpoint-every", "5", "--lora-dropout", "0.1"};
         Path straight = dir.resolve("straight");
         Process reference = emend(common, "--out", straight.toString());

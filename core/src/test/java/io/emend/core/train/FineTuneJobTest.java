@@ -96,6 +96,31 @@ class FineTuneJobTest {
     }
 
     @Test
+    void gradientAccumulationEqualsOneBigBatch() throws IOException {
+        Path data = wikiJsonl(dir, "wiki.jsonl", 0, 24);
+        FineTuneConfig big = config(Method.LORA, 3, 1e-2).withShape(4, 32, 1e-2, 2);
+        FineTuneConfig accumulated = withAccumulation(config(Method.LORA, 3, 1e-2).withShape(2, 32, 1e-2, 2), 2);
+        TrainingData d = TrainingData.load(tokenizer, data, List.of(), big);
+        List<StepReport> once = new ArrayList<>();
+        List<StepReport> twice = new ArrayList<>();
+        trainedValues(d, big, once::add);
+        trainedValues(d, accumulated, twice::add);
+        for (int i = 0; i < 3; i++) {
+            // the same 4 rows per step, the loss normalized by all target tokens of the step: equal up to the float
+            // summation order (~1e-6 relative). The gradient norm is compared because Adam would hide a wrong scale.
+            assertEquals(once.get(i).loss(), twice.get(i).loss(), 1e-5 * once.get(i).loss(), "loss, step " + i);
+            assertEquals(once.get(i).gradientNorm(), twice.get(i).gradientNorm(), 1e-4 * once.get(i).gradientNorm(),
+                    "gradient norm, step " + i);
+        }
+        // weights are not compared element by element: Adam divides by √v, so an entry whose gradient is rounding
+        // noise moves by up to lr either way in each run
+        List<StepReport> half = new ArrayList<>();
+        trainedValues(d, config(Method.LORA, 3, 1e-2).withShape(2, 32, 1e-2, 2), half::add);
+        assertTrue(Math.abs(half.get(0).gradientNorm() - once.get(0).gradientNorm()) > 1e-3 * once.get(0).gradientNorm(),
+                "half the rows without accumulation give another gradient, so the comparison above can fail");
+    }
+
+    @Test
     void stepZeroIsTheBaseModel() throws IOException {
         Path data = wikiJsonl(dir, "wiki.jsonl", 0, 20);
         for (Method method : Method.values()) {
@@ -177,8 +202,14 @@ class FineTuneJobTest {
     }
 
     private static Map<String, float[]> trainedValues(TrainingData d, FineTuneConfig c) throws IOException {
+        return trainedValues(d, c, r -> { });
+    }
+
+    private static Map<String, float[]> trainedValues(TrainingData d, FineTuneConfig c,
+                                                      java.util.function.Consumer<StepReport> reports)
+            throws IOException {
         try (FineTuneJob job = new FineTuneJob(model, d, c, List.of())) {
-            job.run(Optional.empty(), r -> { });
+            job.run(Optional.empty(), reports);
             return job.parameters().values();
         }
     }
