@@ -26,12 +26,7 @@ final class Parser {
     }
 
     static List<Node> parse(String source) {
-        Parser p = new Parser(Lexer.tokenize(source));
-        List<Node> body = p.nodes(Set.of());
-        if (p.peek().kind() != Kind.END) {
-            throw TemplateException.syntax(p.peek().line(), "unexpected {% " + p.tokens.get(p.at + 1).text() + " %}");
-        }
-        return body;
+        return new Parser(Lexer.tokenize(source)).nodes(Set.of());
     }
 
     /** Nodes until END or a block tag whose keyword is in {@code stops} (left unconsumed, at its BLOCK_START). */
@@ -77,6 +72,8 @@ final class Parser {
             case "if" -> ifStatement();
             case "for" -> forStatement();
             case "set" -> setStatement();
+            case "elif", "else", "endif", "endfor" -> throw TemplateException.syntax(keyword.line(), "{% "
+                    + keyword.text() + " %} without an open block");
             default -> throw TemplateException.syntax(keyword.line(), "{% " + keyword.text()
                     + " %} is not supported (supported: if/elif/else, for, set)");
         };

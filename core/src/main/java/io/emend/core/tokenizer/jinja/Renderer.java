@@ -28,7 +28,7 @@ final class Renderer {
 
     /** A callable global such as {@code raise_exception}. */
     @FunctionalInterface
-    interface Function1 {
+    interface GlobalFunction {
         Object call(List<Object> args);
     }
 
@@ -37,11 +37,11 @@ final class Renderer {
 
     Renderer(Map<String, Object> globals) {
         Map<String, Object> root = new HashMap<>();
-        root.put("raise_exception", (Function1) args -> {
+        root.put("raise_exception", (GlobalFunction) args -> {
             throw new TemplateException("chat template: " + (args.isEmpty() ? "raise_exception()" : str(args.get(0))),
                     true);
         });
-        root.put("namespace", (Function1) args -> new LinkedHashMap<String, Object>());
+        root.put("namespace", (GlobalFunction) args -> new LinkedHashMap<String, Object>());
         root.putAll(globals);
         scopes.push(root);
     }
@@ -201,12 +201,12 @@ final class Renderer {
         if (c.callee() instanceof Expr.Attribute a) {
             Object target = eval(a.target());
             Object member = attribute(target, a.name());
-            if (member == UNDEFINED || !(member instanceof Function1)) {
+            if (member == UNDEFINED || !(member instanceof GlobalFunction)) {
                 return Builtins.method(target, a.name(), args);
             }
         }
         Object f = eval(c.callee());
-        if (f instanceof Function1 fn) {
+        if (f instanceof GlobalFunction fn) {
             if (!c.keywordNames().isEmpty()) {
                 if (!(c.callee() instanceof Expr.Name n && n.name().equals("namespace"))) {
                     throw TemplateException.runtime("keyword arguments are only supported for namespace()");
