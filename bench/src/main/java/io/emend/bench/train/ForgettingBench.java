@@ -53,8 +53,15 @@ public final class ForgettingBench {
     private ForgettingBench() {
     }
 
-    /** One row of the table: a name and the anti-forgetting options it trains with. */
-    private record Variant(String name, FineTuneConfig.Forgetting forgetting) {
+    /**
+     * One row of the table: a name, the anti-forgetting options it trains with, and a multiple of the base step count
+     * (replay at fraction f over steps/(1-f) steps reads as many new-domain rows as plain LoRA does).
+     */
+    private record Variant(String name, FineTuneConfig.Forgetting forgetting, int stepsFactor) {
+
+        Variant(String name, FineTuneConfig.Forgetting forgetting) {
+            this(name, forgetting, 1);
+        }
     }
 
     private record Result(Variant variant, FineTuneMetrics metrics, double retentionBefore, double retentionAfter,
@@ -109,7 +116,10 @@ public final class ForgettingBench {
                 new Variant("hft", new FineTuneConfig.Forgetting(0, 0, true, 0)),
                 new Variant("olora 1", new FineTuneConfig.Forgetting(0, 0, false, 1)),
                 new Variant("olora 100", new FineTuneConfig.Forgetting(0, 0, false, 100)),
-                new Variant("replay 0.5 + l2sp 10", new FineTuneConfig.Forgetting(10, 0.5, false, 0))));
+                new Variant("replay 0.5 + l2sp 10", new FineTuneConfig.Forgetting(10, 0.5, false, 0)),
+                new Variant("replay 0.75", new FineTuneConfig.Forgetting(0, 0.75, false, 0)),
+                new Variant("replay 0.5 (2x steps)", new FineTuneConfig.Forgetting(0, 0.5, false, 0), 2),
+                new Variant("replay 0.75 (4x steps)", new FineTuneConfig.Forgetting(0, 0.75, false, 0), 4)));
         if (!only.isEmpty()) {
             List<String> wanted = only;
             variants.removeIf(v -> !v.name().equals("lora") && !wanted.contains(v.name()));
@@ -121,8 +131,9 @@ public final class ForgettingBench {
             List<PackedSequence> retentionRows = documents(tokenizer, retention);
             LoraDeltas parentAdapter = stageZero(tokenizer, transformer, earlier, lr);
             for (Variant v : variants) {
-                FineTuneConfig config = new FineTuneConfig(Method.LORA, RANK, 2 * RANK, List.of(), lr, 0,
-                        steps / 20, steps, 0, BATCH, 1, SEQ, 1.0, SEED, 0.1, 0, v.forgetting());
+                int n = steps * v.stepsFactor();
+                FineTuneConfig config = new FineTuneConfig(Method.LORA, RANK, 2 * RANK, List.of(), lr, 0, n / 20, n, 0,
+                        BATCH, 1, SEQ, 1.0, SEED, 0.1, 0, v.forgetting());
                 TrainingData data = TrainingData.load(tokenizer, wiki,
                         v.forgetting().replayFraction() > 0 ? List.of(earlier) : List.of(), config);
                 long start = System.nanoTime();
@@ -176,14 +187,15 @@ public final class ForgettingBench {
     private static void print(List<Result> results) {
         Result plain = results.getFirst();
         System.out.println();
-        System.out.println("| method | WikiText held-out NLL before → after | gain (nats) | % of LoRA's gain "
+        System.out.println("| method | steps | WikiText held-out NLL before → after | gain (nats) | % of LoRA's gain "
                 + "| TinyStories ppl before → after | change | target met | seconds |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
+        System.out.println("|---|---|---|---|---|---|---|---|---|");
         for (Result r : results) {
             double share = r.gain() / plain.gain();
             boolean met = r.retentionChange() <= 0.02 && share >= 0.9;
-            System.out.printf(Locale.ROOT, "| %s | %.4f → %.4f | %.4f | %.0f%% | %.4f → %.4f | %+.2f%% | %s | %.0f |%n",
-                    r.variant().name(), r.metrics().heldOutLossBefore(), r.metrics().heldOutLossAfter(), r.gain(),
+            System.out.printf(Locale.ROOT,
+                    "| %s | %d | %.4f → %.4f | %.4f | %.0f%% | %.4f → %.4f | %+.2f%% | %s | %.0f |%n",
+                    r.variant().name(), r.metrics().steps(), r.metrics().heldOutLossBefore(), r.metrics().heldOutLossAfter(), r.gain(),
                     100 * share, Math.exp(r.retentionBefore()), Math.exp(r.retentionAfter()),
                     100 * r.retentionChange(), met ? "**yes**" : "no", r.seconds());
         }
