@@ -195,7 +195,8 @@ public final class ForgettingBench {
             boolean met = r.retentionChange() <= 0.02 && share >= 0.9;
             System.out.printf(Locale.ROOT,
                     "| %s | %d | %.4f → %.4f | %.4f | %.0f%% | %.4f → %.4f | %+.2f%% | %s | %.0f |%n",
-                    r.variant().name(), r.metrics().steps(), r.metrics().heldOutLossBefore(), r.metrics().heldOutLossAfter(), r.gain(),
+                    r.variant().name(), r.metrics().steps(), r.metrics().heldOutLossBefore(),
+                    r.metrics().heldOutLossAfter(), r.gain(),
                     100 * share, Math.exp(r.retentionBefore()), Math.exp(r.retentionAfter()),
                     100 * r.retentionChange(), met ? "**yes**" : "no", r.seconds());
         }

@@ -62,7 +62,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     double alpha;
 
     @Option(names = "--lora-dropout", defaultValue = "0",
-            description = "dropout on each LoRA adapter's input while training, lora method only (default: ${DEFAULT-VALUE})")
+            description = "dropout on each LoRA adapter's input in training, lora method only (default: ${DEFAULT-VALUE})")
     double loraDropout;
 
     @Option(names = "--targets", split = ",", paramLabel = "MODULE",

@@ -20,8 +20,9 @@ public sealed interface WeightDelta permits WeightDelta.LowRank, WeightDelta.Den
      * @param b       [rank, out]
      * @param scale   e.g. LoRA's alpha / rank
      * @param dropout probability of zeroing each input entry on this delta's path only (LoRA dropout, as PEFT's
-     *                {@code lora_dropout}: survivors are scaled by 1/(1-p), the base projection sees x unchanged); 0 for
-     *                inference. Masks come from PyTorch's generator, so a caller that needs reproducible runs seeds it.
+     *                {@code lora_dropout}: survivors are scaled by 1/(1-p), the base projection sees x unchanged); 0
+     *                for inference. Masks come from PyTorch's generator, so a caller that needs reproducible runs
+     *                seeds it.
      */
     record LowRank(NDArray a, NDArray b, double scale, double dropout) implements WeightDelta {
 

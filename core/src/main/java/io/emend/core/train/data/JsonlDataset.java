@@ -100,7 +100,8 @@ public final class JsonlDataset {
                     throw bad(source, line, "messages[" + i + "].role must be system, user or assistant, got \""
                             + role + "\"");
                 }
-                chat.add(new ChatTemplate.Message(role, text(source, line, m, "content", "messages[" + i + "].content")));
+                String content = text(source, line, m, "content", "messages[" + i + "].content");
+                chat.add(new ChatTemplate.Message(role, content));
             }
             if (chat.stream().noneMatch(m -> m.role().equals("assistant"))) {
                 throw bad(source, line, "field \"messages\" has no assistant message to learn from");

@@ -248,7 +248,8 @@ public final class AdapterParameters implements TrainableParameters {
                     s.m() == null ? null : s.m().toFloatArray()));
         }
         boolean conv1d = model.config() instanceof Gpt2Config;
-        return new LoraDeltas(LoraDeltas.peftConfig(baseModel, rank, alpha, dropout, targets, dora, conv1d), dora, modules);
+        return new LoraDeltas(LoraDeltas.peftConfig(baseModel, rank, alpha, dropout, targets, dora, conv1d), dora,
+                modules);
     }
 
     @Override
