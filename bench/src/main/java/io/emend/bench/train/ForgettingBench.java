@@ -119,6 +119,8 @@ public final class ForgettingBench {
                 new Variant("replay 0.5 + l2sp 10", new FineTuneConfig.Forgetting(10, 0.5, false, 0)),
                 new Variant("replay 0.75", new FineTuneConfig.Forgetting(0, 0.75, false, 0)),
                 new Variant("replay 0.5 (2x steps)", new FineTuneConfig.Forgetting(0, 0.5, false, 0), 2),
+                new Variant("replay 0.75 (2x steps)", new FineTuneConfig.Forgetting(0, 0.75, false, 0), 2),
+                new Variant("replay 0.75 (3x steps)", new FineTuneConfig.Forgetting(0, 0.75, false, 0), 3),
                 new Variant("replay 0.75 (4x steps)", new FineTuneConfig.Forgetting(0, 0.75, false, 0), 4)));
         if (!only.isEmpty()) {
             List<String> wanted = only;
