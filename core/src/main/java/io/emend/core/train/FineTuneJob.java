@@ -19,11 +19,15 @@ import io.emend.core.train.optim.GradientClipping;
 import io.emend.core.train.optim.LearningRateSchedule;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -98,13 +102,28 @@ public final class FineTuneJob implements AutoCloseable {
         this.fingerprint = fingerprint(config, data, priorAdapters.size());
     }
 
-    private static String fingerprint(FineTuneConfig config, TrainingData data, int priors) {
-        long h = config.withCheckpointEvery(0).hashCode();
-        for (PackedSequence s : data.train()) {
-            h = h * 31 + Arrays.hashCode(s.tokens());
+    /**
+     * SHA-256 of the config's text, the training tokens and the number of prior adapters. Built from values only,
+     * never from {@code hashCode()} (an enum's is its identity hash, different in every JVM), so a job resumed in
+     * another process or on another node recognises its own checkpoints.
+     */
+    static String fingerprint(FineTuneConfig config, TrainingData data, int priors) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
         }
-        h = h * 31 + priors;
-        return Long.toHexString(h);
+        sha.update(config.withCheckpointEvery(0).toString().getBytes(StandardCharsets.UTF_8));
+        ByteBuffer word = ByteBuffer.allocate(Integer.BYTES);
+        for (PackedSequence s : data.train()) {
+            for (int t : s.tokens()) {
+                sha.update(word.clear().putInt(t).array());
+            }
+            sha.update(word.clear().putInt(-1).array());
+        }
+        sha.update(word.clear().putInt(priors).array());
+        return HexFormat.of().formatHex(sha.digest(), 0, 16);
     }
 
     public int totalSteps() {
