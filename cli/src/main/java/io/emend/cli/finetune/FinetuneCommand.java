@@ -61,6 +61,10 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--alpha", defaultValue = "16", description = "LoRA alpha (default: ${DEFAULT-VALUE})")
     double alpha;
 
+    @Option(names = "--lora-dropout", defaultValue = "0",
+            description = "dropout on each LoRA adapter's input in training, lora method only (default: ${DEFAULT-VALUE})")
+    double loraDropout;
+
     @Option(names = "--targets", split = ",", paramLabel = "MODULE",
             description = "target modules (default: all attention and MLP projections)")
     List<String> targets = new ArrayList<>();
@@ -134,7 +138,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             m = Method.parse(method);
             config = new FineTuneConfig(m, rank, alpha, targets, lr != null ? lr : (m == Method.FULL ? 5e-5 : 2e-4),
                     weightDecay, warmup, steps, epochs, batch, gradAccum, seqLen, maxGradNorm, seed, heldOut,
-                    checkpointEvery, new FineTuneConfig.Forgetting(l2sp, replayFraction, hft, olora));
+                    checkpointEvery, new FineTuneConfig.Forgetting(l2sp, replayFraction, hft, olora), loraDropout);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

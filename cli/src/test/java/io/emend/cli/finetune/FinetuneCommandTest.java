@@ -3,13 +3,18 @@ package io.emend.cli.finetune;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.emend.cli.EmendRun;
+import io.emend.core.format.safetensors.SafetensorsFile;
+import io.emend.core.tensor.TensorInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,6 +65,56 @@ class FinetuneCommandTest {
                 out.toString(), "--steps", "2");
         assertEquals(1, again.exitCode());
         assertTrue(again.err().contains("already holds a finished result"), again.err());
+    }
+
+    /**
+     * {@code emend finetune} as its own JVM, killed with SIGKILL once it has written a checkpoint, then resumed with
+     * {@code --resume}: the adapter equals that of a run never interrupted, bit for bit. All three runs are child
+     * JVMs with one PyTorch thread, so they do the same float operations in the same order.
+     */
+    @Test
+    void aKilledRunResumesFromItsLastCheckpointToTheSameAdapter() throws Exception {
+        Path data = data();
+        String[] common = {"--model", MODEL.toString(), "--data", data.toString(), "--steps", "40", "--batch", "2",
+            "--seq-len", "24", "--lr", "5e-3", "--rank", "4", "--checkpoint-every", "5", "--lora-dropout", "0.1"};
+        Path straight = dir.resolve("straight");
+        Process reference = emend(common, "--out", straight.toString());
+        Path killed = dir.resolve("killed");
+        Process victim = emend(common, "--out", killed.toString());
+        Path checkpoints = killed.resolve("checkpoints");
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (!Files.isDirectory(checkpoints.resolve("checkpoint-000010")) && victim.isAlive()
+                && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        victim.destroyForcibly(); // SIGKILL: no shutdown hook, no chance to finish a write
+        victim.waitFor();
+        assertTrue(Files.isDirectory(checkpoints.resolve("checkpoint-000010")), "the run checkpointed before the kill");
+        assertTrue(Files.notExists(killed.resolve("adapter_model.safetensors")), "it was killed before finishing");
+
+        Process resumed = emend(common, "--out", killed.toString(), "--resume");
+        String log = new String(resumed.getErrorStream().readAllBytes());
+        assertEquals(0, resumed.waitFor(), log);
+        assertTrue(log.contains("resuming at step "), log);
+        assertEquals(0, reference.waitFor(), new String(reference.getErrorStream().readAllBytes()));
+        try (SafetensorsFile a = SafetensorsFile.open(straight.resolve("adapter_model.safetensors"));
+             SafetensorsFile b = SafetensorsFile.open(killed.resolve("adapter_model.safetensors"))) {
+            assertEquals(a.tensors().size(), b.tensors().size());
+            for (TensorInfo t : a.tensors()) {
+                assertArrayEquals(a.floats(t.name()), b.floats(t.name()), 0f, t.name());
+            }
+        }
+    }
+
+    /** {@code emend ARGS} in a child JVM with this test's class path and one PyTorch thread. */
+    private static Process emend(String[] common, String... more) throws IOException {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-Dai.djl.pytorch.num_threads=1", "-Dai.djl.pytorch.num_interop_threads=1", "-Dai.djl.offline=true",
+                "-cp", System.getProperty("java.class.path"), "io.emend.cli.Emend", "finetune"));
+        command.addAll(List.of(common));
+        command.addAll(List.of(more));
+        return new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     }
 
     @Test

@@ -7,6 +7,7 @@ import io.emend.core.format.MalformedFileException;
 import io.emend.core.format.hf.PeftAdapterConfig;
 import io.emend.core.format.safetensors.SafetensorsFile;
 import io.emend.core.format.safetensors.SafetensorsWriter;
+import io.emend.core.graph.Constant;
 import io.emend.core.graph.Transformer;
 import io.emend.core.graph.WeightDelta;
 import io.emend.core.tensor.DType;
@@ -207,17 +208,19 @@ public record LoraDeltas(PeftAdapterConfig config, boolean useDora, Map<String, 
     /**
      * The {@code adapter_config.json} PEFT writes for a LoRA or DoRA adapter trained by Emend.
      *
-     * @param conv1d the targets are GPT-2 Conv1D layers (PEFT's {@code fan_in_fan_out})
+     * @param dropout the LoRA dropout it was trained with ({@code lora_dropout}: PEFT ignores it at inference and
+     *                applies it if training continues)
+     * @param conv1d  the targets are GPT-2 Conv1D layers (PEFT's {@code fan_in_fan_out})
      */
-    public static PeftAdapterConfig peftConfig(String baseModel, int rank, double alpha, List<String> targets,
-                                               boolean dora, boolean conv1d) {
+    public static PeftAdapterConfig peftConfig(String baseModel, int rank, double alpha, double dropout,
+                                               List<String> targets, boolean dora, boolean conv1d) {
         ObjectNode o = JSON.createObjectNode();
         o.put("peft_type", "LORA");
         o.put("task_type", "CAUSAL_LM");
         o.put("base_model_name_or_path", baseModel);
         o.put("r", rank);
         o.put("lora_alpha", alpha);
-        o.put("lora_dropout", 0.0);
+        o.put("lora_dropout", dropout);
         targets.forEach(o.putArray("target_modules")::add);
         o.put("use_dora", dora);
         o.put("use_rslora", false);
@@ -281,8 +284,10 @@ public record LoraDeltas(PeftAdapterConfig config, boolean useDora, Map<String, 
      * @param m [out]
      */
     public static NDArray doraDelta(NDArray w, NDArray a, NDArray b, NDArray m, double scale) {
-        NDArray adapted = a.matMul(b).mul((float) scale).add(w); // a float scalar: a double would promote 0-d results to F64
-        NDArray ratio = adapted.square().sum(new int[] {0}).sqrt().pow(-1).mul(m);
+        // scalars through Constant: DJL's mul(number) hands autograd a buffer it frees right after the op
+        NDArray ab = a.matMul(b);
+        NDArray adapted = ab.mul(Constant.of(ab, scale)).add(w);
+        NDArray ratio = adapted.square().sum(new int[] {0}).sqrt().pow(Constant.of(adapted, -1)).mul(m);
         return adapted.mul(ratio).sub(w);
     }
 }

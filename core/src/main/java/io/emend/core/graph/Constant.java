@@ -8,13 +8,13 @@ import ai.djl.ndarray.NDArray;
  * has saved that array for backward, and once the buffer is collected the backward reads freed memory (the
  * intermittent NaN gradients of long runs). The copy made here lives in memory PyTorch owns, which autograd keeps.
  */
-final class Constant {
+public final class Constant {
 
     private Constant() {
     }
 
     /** {@code value} as an F32 scalar in {@code like}'s manager, owned by PyTorch. */
-    static NDArray of(NDArray like, double value) {
+    public static NDArray of(NDArray like, double value) {
         try (NDArray wrapped = like.getManager().create((float) value)) {
             return wrapped.duplicate();
         }

@@ -111,11 +111,17 @@ final class ForwardPass implements AutoCloseable {
         }
         for (WeightDelta delta : options.deltas().getOrDefault(weightName, List.of())) {
             y = switch (delta) {
-                case WeightDelta.LowRank l -> y.add(x.matMul(l.a()).matMul(l.b()).mul(Constant.of(x, l.scale())));
+                case WeightDelta.LowRank l -> y.add(dropped(x, l.dropout()).matMul(l.a()).matMul(l.b())
+                        .mul(Constant.of(x, l.scale())));
                 case WeightDelta.Dense d -> y.add(x.matMul(d.d()));
             };
         }
         return y;
+    }
+
+    /** x with each entry zeroed with probability p and the rest scaled by 1/(1-p); x itself when p is 0. */
+    private static NDArray dropped(NDArray x, double p) {
+        return p == 0 ? x : x.getNDArrayInternal().dropout(x, (float) p, true).singletonOrThrow();
     }
 
     /** Runs the intervention and records the value when the probe was requested. */

@@ -14,13 +14,28 @@ import ai.djl.ndarray.NDArray;
 public sealed interface WeightDelta permits WeightDelta.LowRank, WeightDelta.Dense {
 
     /**
-     * {@code y += (x · a) · b · scale} on a projection; never forms {@code a · b}.
+     * {@code y += (dropout(x) · a) · b · scale} on a projection; never forms {@code a · b}.
      *
-     * @param a     [in, rank]
-     * @param b     [rank, out]
-     * @param scale e.g. LoRA's alpha / rank
+     * @param a       [in, rank]
+     * @param b       [rank, out]
+     * @param scale   e.g. LoRA's alpha / rank
+     * @param dropout probability of zeroing each input entry on this delta's path only (LoRA dropout, as PEFT's
+     *                {@code lora_dropout}: survivors are scaled by 1/(1-p), the base projection sees x unchanged); 0
+     *                for inference. Masks come from PyTorch's generator, so a caller that needs reproducible runs
+     *                seeds it.
      */
-    record LowRank(NDArray a, NDArray b, double scale) implements WeightDelta {
+    record LowRank(NDArray a, NDArray b, double scale, double dropout) implements WeightDelta {
+
+        public LowRank {
+            if (!(dropout >= 0 && dropout < 1)) {
+                throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+            }
+        }
+
+        /** A delta without dropout: what inference, evaluation and edits use. */
+        public LowRank(NDArray a, NDArray b, double scale) {
+            this(a, b, scale, 0);
+        }
     }
 
     /**

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A model's tokenizer: Hugging Face {@code tokenizer.json} run by the Rust {@code tokenizers} library through DJL
@@ -32,12 +33,15 @@ public final class Tokenizer implements AutoCloseable {
     private final Vocabulary vocabulary;
     private final int bosId;
     private final int eosId;
+    private final Optional<ChatTemplate> chatTemplate;
 
-    private Tokenizer(HuggingFaceTokenizer tokenizer, Vocabulary vocabulary, int bosId, int eosId) {
+    private Tokenizer(HuggingFaceTokenizer tokenizer, Vocabulary vocabulary, int bosId, int eosId,
+                      Optional<ChatTemplate> chatTemplate) {
         this.native_ = tokenizer;
         this.vocabulary = vocabulary;
         this.bosId = bosId;
         this.eosId = eosId;
+        this.chatTemplate = chatTemplate;
     }
 
     /** Loads {@code tokenizer.json} from a model directory, with BOS/EOS from its config files. */
@@ -68,7 +72,7 @@ public final class Tokenizer implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new MalformedFileException(file.toString(), "the tokenizers library rejected it: " + e.getMessage(), e);
         }
-        return new Tokenizer(tokenizer, vocabulary, bos, eos);
+        return new Tokenizer(tokenizer, vocabulary, bos, eos, ChatTemplate.of(modelDir, tokenizerConfig));
     }
 
     private static JsonNode readOptional(Path file) throws IOException {
@@ -111,6 +115,44 @@ public final class Tokenizer implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Token ids of {@code text} (no BOS added) with the character range each token came from, as UTF-16 indices
+     * into {@code text}; special tokens written in the text ({@code <s>}, {@code <|im_end|>}) become their ids.
+     */
+    public Encoding encodeWithOffsets(String text) {
+        ai.djl.huggingface.tokenizers.Encoding e = native_.encode(text, false, false);
+        long[] ids = e.getIds();
+        ai.djl.huggingface.tokenizers.jni.CharSpan[] spans = e.getCharTokenSpans();
+        // the library counts Unicode code points; map them to the String's UTF-16 indices
+        int[] utf16 = new int[text.codePointCount(0, text.length()) + 1];
+        for (int cp = 0, i = 0; cp < utf16.length; cp++) {
+            utf16[cp] = i;
+            if (i < text.length()) {
+                i += Character.charCount(text.codePointAt(i));
+            }
+        }
+        int[] out = new int[ids.length];
+        int[] starts = new int[ids.length];
+        int[] ends = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            out[i] = Math.toIntExact(ids[i]);
+            ai.djl.huggingface.tokenizers.jni.CharSpan span = spans[i];
+            starts[i] = span == null ? -1 : utf16[Math.min(span.getStart(), utf16.length - 1)];
+            ends[i] = span == null ? -1 : utf16[Math.min(span.getEnd(), utf16.length - 1)];
+        }
+        return new Encoding(out, starts, ends);
+    }
+
+    /**
+     * Tokens with where they came from.
+     *
+     * @param ids    [n] token ids
+     * @param starts [n] first UTF-16 index of each token's text, -1 when the library gives none
+     * @param ends   [n] one past its last index, -1 when the library gives none
+     */
+    public record Encoding(int[] ids, int[] starts, int[] ends) {
+    }
+
     /** Text of the ids, special tokens (BOS, EOS, ...) skipped, through the tokenizer's own decoder. */
     public String decode(int[] ids) {
         long[] wide = new long[ids.length];
@@ -136,6 +178,11 @@ public final class Tokenizer implements AutoCloseable {
     /** Beginning-of-sequence id, -1 when the model has none. */
     public int bosId() {
         return bosId;
+    }
+
+    /** The model's chat template, when its tokenizer config has one. */
+    public Optional<ChatTemplate> chatTemplate() {
+        return chatTemplate;
     }
 
     /** End-of-sequence id, -1 when the model has none. */

@@ -23,6 +23,9 @@ import java.util.List;
  * @param heldOutFraction      share of examples held out for evaluation
  * @param checkpointEvery      steps between checkpoints; 0 = none
  * @param forgetting           the anti-forgetting options
+ * @param loraDropout          LoRA dropout p on each adapter's input during training (PEFT's {@code lora_dropout}); 0 =
+ *                             off. Plain LoRA only: DoRA's adapter is applied as a dense change to the weight, where an
+ *                             input-side dropout has nothing to act on
  */
 public record FineTuneConfig(
         Method method,
@@ -41,7 +44,8 @@ public record FineTuneConfig(
         long seed,
         double heldOutFraction,
         int checkpointEvery,
-        Forgetting forgetting) {
+        Forgetting forgetting,
+        double loraDropout) {
 
     public FineTuneConfig {
         targetModules = List.copyOf(targetModules);
@@ -57,9 +61,21 @@ public record FineTuneConfig(
         require(seqLen >= 1, "sequence length must be positive, got " + seqLen);
         require(heldOutFraction >= 0 && heldOutFraction < 1, "held-out fraction must be in [0, 1), got " + heldOutFraction);
         require(checkpointEvery >= 0, "checkpoint interval must be non-negative, got " + checkpointEvery);
+        require(loraDropout >= 0 && loraDropout < 1, "LoRA dropout must be in [0, 1), got " + loraDropout);
+        require(loraDropout == 0 || method == Method.LORA,
+                "LoRA dropout applies to the lora method only, not to " + method);
         if (forgetting == null) {
             forgetting = Forgetting.none();
         }
+    }
+
+    /** A config without LoRA dropout. */
+    public FineTuneConfig(Method method, int rank, double alpha, List<String> targetModules, double learningRate,
+                          double weightDecay, int warmupSteps, int steps, int epochs, int batchSize,
+                          int gradientAccumulation, int seqLen, double maxGradNorm, long seed, double heldOutFraction,
+                          int checkpointEvery, Forgetting forgetting) {
+        this(method, rank, alpha, targetModules, learningRate, weightDecay, warmupSteps, steps, epochs, batchSize,
+                gradientAccumulation, seqLen, maxGradNorm, seed, heldOutFraction, checkpointEvery, forgetting, 0);
     }
 
     private static void require(boolean ok, String message) {
@@ -76,22 +92,32 @@ public record FineTuneConfig(
 
     public FineTuneConfig withSteps(int s) {
         return new FineTuneConfig(method, rank, alpha, targetModules, learningRate, weightDecay, warmupSteps, s, epochs,
-                batchSize, gradientAccumulation, seqLen, maxGradNorm, seed, heldOutFraction, checkpointEvery, forgetting);
+                batchSize, gradientAccumulation, seqLen, maxGradNorm, seed, heldOutFraction, checkpointEvery,
+                forgetting, loraDropout);
     }
 
     public FineTuneConfig withCheckpointEvery(int every) {
         return new FineTuneConfig(method, rank, alpha, targetModules, learningRate, weightDecay, warmupSteps, steps,
-                epochs, batchSize, gradientAccumulation, seqLen, maxGradNorm, seed, heldOutFraction, every, forgetting);
+                epochs, batchSize, gradientAccumulation, seqLen, maxGradNorm, seed, heldOutFraction, every, forgetting,
+                loraDropout);
     }
 
     public FineTuneConfig withForgetting(Forgetting f) {
         return new FineTuneConfig(method, rank, alpha, targetModules, learningRate, weightDecay, warmupSteps, steps,
-                epochs, batchSize, gradientAccumulation, seqLen, maxGradNorm, seed, heldOutFraction, checkpointEvery, f);
+                epochs, batchSize, gradientAccumulation, seqLen, maxGradNorm, seed, heldOutFraction, checkpointEvery, f,
+                loraDropout);
+    }
+
+    public FineTuneConfig withLoraDropout(double p) {
+        return new FineTuneConfig(method, rank, alpha, targetModules, learningRate, weightDecay, warmupSteps, steps,
+                epochs, batchSize, gradientAccumulation, seqLen, maxGradNorm, seed, heldOutFraction, checkpointEvery,
+                forgetting, p);
     }
 
     public FineTuneConfig withShape(int batch, int seq, double lr, int warmup) {
         return new FineTuneConfig(method, rank, alpha, targetModules, lr, weightDecay, warmup, steps, epochs, batch,
-                gradientAccumulation, seq, maxGradNorm, seed, heldOutFraction, checkpointEvery, forgetting);
+                gradientAccumulation, seq, maxGradNorm, seed, heldOutFraction, checkpointEvery, forgetting,
+                loraDropout);
     }
 
     /**

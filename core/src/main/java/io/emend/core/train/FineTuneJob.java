@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.emend.core.delta.LoraDeltas;
+import io.emend.core.graph.Constant;
 import io.emend.core.graph.ForwardOptions;
 import io.emend.core.graph.Transformer;
 import io.emend.core.graph.WeightDelta;
@@ -18,11 +19,15 @@ import io.emend.core.train.optim.GradientClipping;
 import io.emend.core.train.optim.LearningRateSchedule;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,8 +78,8 @@ public final class FineTuneJob implements AutoCloseable {
         }
         this.parameters = switch (config.method()) {
             case LORA, DORA -> new AdapterParameters(model, config.rank(), config.alpha(),
-                    config.method() == Method.DORA, config.targetModules(), config.forgetting().halfFineTuning(),
-                    config.seed(), priorAdapters);
+                    config.method() == Method.DORA, config.loraDropout(), config.targetModules(),
+                    config.forgetting().halfFineTuning(), config.seed(), priorAdapters);
             case FULL -> new FullParameters(model, config);
         };
         Map<String, List<WeightDelta>> priors = new LinkedHashMap<>();
@@ -97,13 +102,28 @@ public final class FineTuneJob implements AutoCloseable {
         this.fingerprint = fingerprint(config, data, priorAdapters.size());
     }
 
-    private static String fingerprint(FineTuneConfig config, TrainingData data, int priors) {
-        long h = config.withCheckpointEvery(0).hashCode();
-        for (PackedSequence s : data.train()) {
-            h = h * 31 + Arrays.hashCode(s.tokens());
+    /**
+     * SHA-256 of the config's text, the training tokens and the number of prior adapters. Built from values only,
+     * never from {@code hashCode()} (an enum's is its identity hash, different in every JVM), so a job resumed in
+     * another process or on another node recognises its own checkpoints.
+     */
+    static String fingerprint(FineTuneConfig config, TrainingData data, int priors) {
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
         }
-        h = h * 31 + priors;
-        return Long.toHexString(h);
+        sha.update(config.withCheckpointEvery(0).toString().getBytes(StandardCharsets.UTF_8));
+        ByteBuffer word = ByteBuffer.allocate(Integer.BYTES);
+        for (PackedSequence s : data.train()) {
+            for (int t : s.tokens()) {
+                sha.update(word.clear().putInt(t).array());
+            }
+            sha.update(word.clear().putInt(-1).array());
+        }
+        sha.update(word.clear().putInt(priors).array());
+        return HexFormat.of().formatHex(sha.digest(), 0, 16);
     }
 
     public int totalSteps() {
@@ -195,12 +215,17 @@ public final class FineTuneJob implements AutoCloseable {
         double nll = 0;
         for (int m = 0; m < micro.size(); m++) {
             SequenceBatch b = micro.get(m);
+            if (config.loraDropout() > 0) {
+                // dropout masks come from PyTorch's generator: seeding it from (seed, step, micro-batch) makes them a
+                // function of the data position, so a resumed run draws the masks an uninterrupted one would
+                Engine.getInstance().setRandomSeed(dropoutSeed(config.seed(), step, m));
+            }
             try (NDManager s = scope.newSubManager();
                  GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                 ForwardOptions options = ForwardOptions.defaults().withDeltas(priorDeltas)
-                        .withDeltas(parameters.deltas(s));
+                        .withDeltas(parameters.trainingDeltas(s));
                 NDArray sum = summedNll(s, model.forward(s, b.inputs(), options).logits(), b);
-                NDArray loss = sum.div((float) Math.max(1, targets));
+                NDArray loss = sum.div(Constant.of(sum, Math.max(1, targets)));
                 if (m == 0) {
                     loss = addPenalties(s, loss);
                 }
@@ -237,13 +262,22 @@ public final class FineTuneJob implements AutoCloseable {
         return tokens;
     }
 
+    /** A seed for micro-batch {@code micro} of step {@code step}: splitmix64 of the three, folded to DJL's int. */
+    static int dropoutSeed(long seed, int step, int micro) {
+        long z = seed + 0x9E3779B97F4A7C15L * (1 + ((long) step << 16 | micro));
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z ^= z >>> 31;
+        return (int) (z ^ (z >>> 32));
+    }
+
     private NDArray addPenalties(NDManager s, NDArray loss) {
         FineTuneConfig.Forgetting f = config.forgetting();
         if (f.l2sp() > 0) {
-            loss = loss.add(parameters.squaredDistanceFromParent(s).mul((float) (f.l2sp() / 2)));
+            loss = loss.add(parameters.squaredDistanceFromParent(s).mul(Constant.of(loss, f.l2sp() / 2)));
         }
         if (f.orthogonality() > 0) {
-            loss = loss.add(parameters.overlapWithPrior(s).mul((float) f.orthogonality()));
+            loss = loss.add(parameters.overlapWithPrior(s).mul(Constant.of(loss, f.orthogonality())));
         }
         return loss;
     }

@@ -17,8 +17,13 @@ public interface TrainableParameters extends AutoCloseable {
     /** Leaf arrays by name, in a fixed order; each requires a gradient. */
     Map<String, NDArray> arrays();
 
-    /** The deltas the forward adds this step, created in {@code step}. */
+    /** The deltas the forward adds for evaluation and output (no dropout), created in {@code step}. */
     Map<String, List<WeightDelta>> deltas(NDManager step);
+
+    /** The deltas a training forward adds: {@link #deltas} plus LoRA dropout where it is configured. */
+    default Map<String, List<WeightDelta>> trainingDeltas(NDManager step) {
+        return deltas(step);
+    }
 
     /** {@code Σ ‖W - W_parent‖²} over every trained weight, a scalar in {@code step} (L2-SP's distance). */
     NDArray squaredDistanceFromParent(NDManager step);

@@ -10,6 +10,7 @@ import io.emend.core.graph.ForwardOptions;
 import io.emend.core.graph.TokenBatch;
 import io.emend.core.graph.Transformer;
 import io.emend.core.tensor.TensorInfo;
+import io.emend.core.train.lora.LoraTargets;
 import io.emend.core.tokenizer.Tokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -95,6 +96,32 @@ class FineTuneJobTest {
     }
 
     @Test
+    void gradientAccumulationEqualsOneBigBatch() throws IOException {
+        Path data = wikiJsonl(dir, "wiki.jsonl", 0, 24);
+        FineTuneConfig big = config(Method.LORA, 3, 1e-2).withShape(4, 32, 1e-2, 2);
+        FineTuneConfig accumulated = withAccumulation(config(Method.LORA, 3, 1e-2).withShape(2, 32, 1e-2, 2), 2);
+        TrainingData d = TrainingData.load(tokenizer, data, List.of(), big);
+        List<StepReport> once = new ArrayList<>();
+        List<StepReport> twice = new ArrayList<>();
+        trainedValues(d, big, once::add);
+        trainedValues(d, accumulated, twice::add);
+        for (int i = 0; i < 3; i++) {
+            // the same 4 rows per step, the loss normalized by all target tokens of the step: equal up to the float
+            // summation order (~1e-6 relative). The gradient norm is compared because Adam would hide a wrong scale.
+            assertEquals(once.get(i).loss(), twice.get(i).loss(), 1e-5 * once.get(i).loss(), "loss, step " + i);
+            assertEquals(once.get(i).gradientNorm(), twice.get(i).gradientNorm(), 1e-4 * once.get(i).gradientNorm(),
+                    "gradient norm, step " + i);
+        }
+        // weights are not compared element by element: Adam divides by √v, so an entry whose gradient is rounding
+        // noise moves by up to lr either way in each run
+        List<StepReport> half = new ArrayList<>();
+        trainedValues(d, config(Method.LORA, 3, 1e-2).withShape(2, 32, 1e-2, 2), half::add);
+        double norm = once.get(0).gradientNorm();
+        assertTrue(Math.abs(half.get(0).gradientNorm() - norm) > 1e-3 * norm,
+                "half the rows without accumulation give another gradient, so the comparison above can fail");
+    }
+
+    @Test
     void stepZeroIsTheBaseModel() throws IOException {
         Path data = wikiJsonl(dir, "wiki.jsonl", 0, 20);
         for (Method method : Method.values()) {
@@ -110,15 +137,20 @@ class FineTuneJobTest {
     @Test
     void resumingFromACheckpointReachesTheSameWeights() throws IOException {
         Path data = wikiJsonl(dir, "wiki.jsonl", 0, 16);
-        for (Method method : List.of(Method.LORA)) {
-            FineTuneConfig c = withAccumulation(config(method, 4, 5e-3), 2).withCheckpointEvery(2);
+        // plain LoRA, LoRA with dropout (masks drawn per step must repeat after a resume) and DoRA
+        List<FineTuneConfig> configs = List.of(config(Method.LORA, 4, 5e-3), config(Method.LORA, 4, 5e-3)
+                .withLoraDropout(0.2), config(Method.DORA, 4, 5e-3));
+        for (FineTuneConfig base : configs) {
+            Method method = base.method();
+            String label = method + "-dropout-" + base.loraDropout();
+            FineTuneConfig c = withAccumulation(base, 2).withCheckpointEvery(2);
             TrainingData d = TrainingData.load(tokenizer, data, List.of(), c);
             Map<String, float[]> straight;
             try (FineTuneJob job = new FineTuneJob(model, d, c, List.of())) {
                 job.run(Optional.empty(), r -> { });
                 straight = job.parameters().values();
             }
-            Path checkpoints = dir.resolve("ckpt-" + method);
+            Path checkpoints = dir.resolve("ckpt-" + label);
             try (FineTuneJob job = new FineTuneJob(model, d, c, List.of())) {
                 job.run(Optional.of(checkpoints), r -> { }, 2); // killed after step 2
             }
@@ -133,9 +165,9 @@ class FineTuneJobTest {
             assertEquals(straight.keySet(), resumed.keySet());
             for (String k : straight.keySet()) {
                 // same ops in the same order on the same thread count: bitwise equal
-                assertArrayEquals(straight.get(k), resumed.get(k), 0f, method + " " + k);
+                assertArrayEquals(straight.get(k), resumed.get(k), 0f, label + " " + k);
             }
-            FineTuneConfig other = config(method, 4, 1e-3).withCheckpointEvery(2);
+            FineTuneConfig other = base.withShape(2, 32, 1e-3, 2).withCheckpointEvery(2);
             try (FineTuneJob job = new FineTuneJob(model, TrainingData.load(tokenizer, data, List.of(), other), other,
                     List.of())) {
                 IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -143,6 +175,63 @@ class FineTuneJobTest {
                 assertTrue(e.getMessage().contains("other settings"), e.getMessage());
             }
         }
+    }
+
+    @Test
+    void loraDropoutActsInTrainingOnlyAndIsSeeded() throws IOException {
+        Path data = wikiJsonl(dir, "wiki.jsonl", 0, 20);
+        FineTuneConfig plain = config(Method.LORA, 3, 1e-2);
+        FineTuneConfig dropped = plain.withLoraDropout(0.3);
+        TrainingData d = TrainingData.load(tokenizer, data, List.of(), plain);
+        Map<String, float[]> without = trainedValues(d, plain);
+        Map<String, float[]> with = trainedValues(d, dropped);
+        assertArrayEquals(flatten(with), flatten(trainedValues(d, dropped)), 0f, "same seed, same masks");
+        // B starts at 0, so after 3 steps B's entries are O(lr) = 1e-2; masking 30% of A's inputs changes A's and
+        // B's gradients by O(1) relative, far above the 0 difference two equal runs have
+        assertTrue(maxAbsDiff(flatten(without), flatten(with)) > 1e-4, "dropout changed the training");
+        try (FineTuneJob job = new FineTuneJob(model, d, dropped, List.of())) {
+            job.run(Optional.empty(), r -> { });
+            // evaluation never drops: the same rows give the same loss twice
+            assertEquals(job.evaluate(d.heldOut(), true), job.evaluate(d.heldOut(), true), 0.0);
+            job.adapter("stories260k").write(dir.resolve("dropout-adapter"));
+        }
+        JsonNode cfg = JSON.readTree(dir.resolve("dropout-adapter/adapter_config.json").toFile());
+        assertEquals(0.3, cfg.get("lora_dropout").asDouble(), 1e-9);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> config(Method.DORA, 3, 1e-2).withLoraDropout(0.1));
+        assertTrue(e.getMessage().contains("lora method only"), e.getMessage());
+    }
+
+    private static Map<String, float[]> trainedValues(TrainingData d, FineTuneConfig c) throws IOException {
+        return trainedValues(d, c, r -> { });
+    }
+
+    private static Map<String, float[]> trainedValues(TrainingData d, FineTuneConfig c,
+                                                      java.util.function.Consumer<StepReport> reports)
+            throws IOException {
+        try (FineTuneJob job = new FineTuneJob(model, d, c, List.of())) {
+            job.run(Optional.empty(), reports);
+            return job.parameters().values();
+        }
+    }
+
+    private static float[] flatten(Map<String, float[]> values) {
+        int n = values.values().stream().mapToInt(v -> v.length).sum();
+        float[] out = new float[n];
+        int at = 0;
+        for (float[] v : values.values()) {
+            System.arraycopy(v, 0, out, at, v.length);
+            at += v.length;
+        }
+        return out;
+    }
+
+    private static double maxAbsDiff(float[] a, float[] b) {
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
     }
 
     @Test
@@ -165,6 +254,18 @@ class FineTuneJobTest {
                 }
             }
             JsonNode cfg = JSON.readTree(out.resolve("adapter_config.json").toFile());
+            // every key is a field of PEFT's LoraConfig (PeftConfig.from_pretrained passes them as keyword arguments)
+            java.util.Set<String> peftFields = java.util.Set.of("peft_type", "task_type", "base_model_name_or_path",
+                    "revision", "inference_mode", "r", "target_modules", "lora_alpha", "lora_dropout",
+                    "fan_in_fan_out", "bias", "use_rslora", "modules_to_save", "init_lora_weights",
+                    "layers_to_transform", "layers_pattern", "rank_pattern", "alpha_pattern", "use_dora");
+            cfg.fieldNames().forEachRemaining(k -> assertTrue(peftFields.contains(k), "not a LoraConfig field: " + k));
+            assertEquals("CAUSAL_LM", cfg.get("task_type").asText());
+            assertEquals("none", cfg.get("bias").asText());
+            assertEquals(false, cfg.get("fan_in_fan_out").asBoolean(), "Llama projections are nn.Linear");
+            assertEquals(0.0, cfg.get("lora_dropout").asDouble());
+            assertEquals(java.util.Set.copyOf(LoraTargets.LLAMA_DEFAULT),
+                    java.util.Set.copyOf(JSON.convertValue(cfg.get("target_modules"), List.class)));
             assertEquals("LORA", cfg.get("peft_type").asText());
             assertEquals(8, cfg.get("r").asInt());
             assertEquals(16.0, cfg.get("lora_alpha").asDouble());
@@ -181,6 +282,9 @@ class FineTuneJobTest {
                 if (method == Method.DORA) {
                     assertArrayEquals(new long[] {64}, st.find(stem + ".lora_magnitude_vector").orElseThrow().shape());
                 }
+                // PEFT saves without the adapter name ("default") and loads F32 tensors of a "pt" file as they are
+                assertEquals("pt", st.metadata().get("format"));
+                assertTrue(st.tensors().stream().allMatch(t -> t.dtype() == io.emend.core.tensor.DType.F32));
                 int perModule = method == Method.DORA ? 3 : 2;
                 assertEquals(5 * 7 * perModule, st.tensors().size());
                 assertTrue(st.tensors().stream().map(TensorInfo::name).allMatch(n -> n.startsWith("base_model.model.")));

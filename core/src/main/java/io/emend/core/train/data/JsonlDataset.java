@@ -5,7 +5,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.emend.core.format.MalformedFileException;
+import io.emend.core.tokenizer.ChatTemplate;
 import io.emend.core.tokenizer.Tokenizer;
+import io.emend.core.tokenizer.jinja.TemplateException;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -21,15 +23,20 @@ import java.util.Set;
  * <ul>
  *   <li>{@code {"text": "..."}}: the loss is taken on every token;</li>
  *   <li>{@code {"prompt": "...", "completion": "..."}}: the loss is taken on the completion (and the EOS) only;</li>
- *   <li>{@code {"messages": [{"role": "system|user|assistant", "content": "..."}, ...]}}: rendered with a plain
- *       template, each message as {@code <role>: <content>\n}; the loss is taken on the assistant messages' content
- *       and newline (and the final EOS when the last message is the assistant's), never on role labels or other
- *       turns. Models' own chat templates are Jinja programs in {@code tokenizer_config.json}; Emend does not
- *       evaluate Jinja, so the same plain template is used for every model.</li>
+ *   <li>{@code {"messages": [{"role": "system|user|assistant", "content": "..."}, ...]}}: rendered with the model's
+ *       own chat template ({@link Tokenizer#chatTemplate()}, the Jinja program of {@code tokenizer_config.json}) when
+ *       it has one; the loss is taken on what each assistant turn adds (its content and the end-of-turn marker the
+ *       template writes, see {@link ChatTemplate#renderForTraining}), never on headers or other turns. The template
+ *       writes the special tokens itself ({@code bos_token}, end-of-turn tokens), so none are added, and the whole
+ *       conversation is tokenized at once, each token's loss flag read from its character offsets. A template that
+ *       rejects the conversation ({@code raise_exception}) fails the line with the template's message. A model
+ *       without a template gets the plain template: each message as {@code <role>: <content>\n}, loss on the
+ *       assistant messages' content and newline (and the final EOS when the last message is the assistant's).</li>
  * </ul>
- * Every example gets the model's BOS in front and EOS at the end (when the tokenizer has them); pieces (prompt,
- * completion, each role label and message) are tokenized separately and concatenated, so the loss boundary falls
- * exactly between them. Blank lines are skipped. A bad line fails the whole file with its line number and field.
+ * Without a chat template, every example gets the model's BOS in front and EOS at the end (when the tokenizer has
+ * them); pieces (prompt, completion, each role label and message) are tokenized separately and concatenated, so the
+ * loss boundary falls exactly between them. Blank lines are skipped. A bad line fails the whole file with its line
+ * number and field.
  */
 public final class JsonlDataset {
 
@@ -82,8 +89,7 @@ public final class JsonlDataset {
             if (!messages.isArray() || messages.isEmpty()) {
                 throw bad(source, line, "field \"messages\" must be a non-empty array");
             }
-            boolean lastAssistant = false;
-            boolean anyAssistant = false;
+            List<ChatTemplate.Message> chat = new ArrayList<>();
             for (int i = 0; i < messages.size(); i++) {
                 JsonNode m = messages.get(i);
                 if (!m.isObject()) {
@@ -95,13 +101,19 @@ public final class JsonlDataset {
                             + role + "\"");
                 }
                 String content = text(source, line, m, "content", "messages[" + i + "].content");
-                lastAssistant = role.equals("assistant");
-                anyAssistant |= lastAssistant;
-                b.add(role + ": ", false);
-                b.add(content + "\n", lastAssistant);
+                chat.add(new ChatTemplate.Message(role, content));
             }
-            if (!anyAssistant) {
+            if (chat.stream().noneMatch(m -> m.role().equals("assistant"))) {
                 throw bad(source, line, "field \"messages\" has no assistant message to learn from");
+            }
+            if (tokenizer.chatTemplate().isPresent()) {
+                return templated(source, line, chat, tokenizer.chatTemplate().get(), tokenizer);
+            }
+            boolean lastAssistant = false;
+            for (ChatTemplate.Message m : chat) {
+                lastAssistant = m.role().equals("assistant");
+                b.add(m.role() + ": ", false);
+                b.add(m.content() + "\n", lastAssistant);
             }
             return b.finish(lastAssistant, line);
         }
@@ -124,6 +136,34 @@ public final class JsonlDataset {
             return b.finish(true, line);
         }
         throw bad(source, line, "needs a \"text\" field, \"prompt\" and \"completion\" fields, or a \"messages\" field");
+    }
+
+    /** A conversation through the model's template, loss flags from each token's character offsets. */
+    private static TrainingExample templated(String source, int line, List<ChatTemplate.Message> chat,
+                                             ChatTemplate template, Tokenizer tokenizer) {
+        ChatTemplate.Rendered r;
+        try {
+            r = template.renderForTraining(chat);
+        } catch (TemplateException e) {
+            throw bad(source, line, e.getMessage());
+        }
+        Tokenizer.Encoding enc = tokenizer.encodeWithOffsets(r.text());
+        boolean[] targets = new boolean[enc.ids().length];
+        boolean any = false;
+        for (int i = 0; i < targets.length; i++) {
+            int start = enc.starts()[i];
+            for (ChatTemplate.Span span : r.assistant()) {
+                if (start >= span.start() && start < span.end()) {
+                    targets[i] = true;
+                    any = true;
+                    break;
+                }
+            }
+        }
+        if (!any) {
+            throw bad(source, line, "the chat template rendered no assistant token to learn from");
+        }
+        return new TrainingExample(enc.ids(), targets, line);
     }
 
     private static String text(String source, int line, JsonNode node, String field, String path) {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.emend.core.delta.LoraDeltas;
+import io.emend.core.graph.Constant;
 import io.emend.core.graph.Transformer;
 import io.emend.core.graph.WeightDelta;
 import io.emend.core.model.Gpt2Config;
@@ -34,6 +35,7 @@ public final class AdapterParameters implements TrainableParameters {
     private final int rank;
     private final double alpha;
     private final boolean dora;
+    private final double dropout;
     private final List<String> targets;
     private final List<Slot> slots = new ArrayList<>();
     private final Map<String, NDArray> trainable = new LinkedHashMap<>();
@@ -52,16 +54,27 @@ public final class AdapterParameters implements TrainableParameters {
                         NDArray priorA) {
     }
 
+    /** Adapter factors without LoRA dropout. */
+    public AdapterParameters(Transformer model, int rank, double alpha, boolean dora, List<String> targets,
+                             boolean halfFineTuning, long seed, List<LoraDeltas> priorAdapters) {
+        this(model, rank, alpha, dora, 0, targets, halfFineTuning, seed, priorAdapters);
+    }
+
     /**
+     * @param dropout       LoRA dropout p on each adapter's input in training forwards (plain LoRA only)
      * @param targets       module names to adapt (empty: the family's default)
      * @param priorAdapters adapters already in the lineage, for O-LoRA's penalty (their modules are matched by name)
      */
-    public AdapterParameters(Transformer model, int rank, double alpha, boolean dora, List<String> targets,
-                             boolean halfFineTuning, long seed, List<LoraDeltas> priorAdapters) {
+    public AdapterParameters(Transformer model, int rank, double alpha, boolean dora, double dropout,
+                             List<String> targets, boolean halfFineTuning, long seed, List<LoraDeltas> priorAdapters) {
+        if (dora && dropout > 0) {
+            throw new IllegalArgumentException("LoRA dropout applies to plain LoRA, not DoRA");
+        }
         this.model = model;
         this.rank = rank;
         this.alpha = alpha;
         this.dora = dora;
+        this.dropout = dropout;
         this.targets = targets.isEmpty() ? LoraTargets.defaults(model) : List.copyOf(targets);
         List<String> weights = LoraTargets.resolve(model, this.targets);
         boolean[] frozen = HalfFineTuning.frozen(weights.size(), halfFineTuning, seed);
@@ -164,6 +177,15 @@ public final class AdapterParameters implements TrainableParameters {
 
     @Override
     public Map<String, List<WeightDelta>> deltas(NDManager step) {
+        return deltas(step, 0);
+    }
+
+    @Override
+    public Map<String, List<WeightDelta>> trainingDeltas(NDManager step) {
+        return deltas(step, dropout);
+    }
+
+    private Map<String, List<WeightDelta>> deltas(NDManager step, double p) {
         Map<String, List<WeightDelta>> out = new LinkedHashMap<>();
         for (Slot s : slots) {
             if (s.frozen()) {
@@ -171,7 +193,7 @@ public final class AdapterParameters implements TrainableParameters {
             }
             WeightDelta d = dora
                     ? new WeightDelta.Dense(doraDelta(step, s))
-                    : new WeightDelta.LowRank(s.a(), s.b(), scale());
+                    : new WeightDelta.LowRank(s.a(), s.b(), scale(), p);
             out.put(s.weight(), List.of(d));
         }
         return out;
@@ -197,7 +219,7 @@ public final class AdapterParameters implements TrainableParameters {
                 NDArray b = TrainableParameters.inScope(step, s.b());
                 NDArray ata = a.transpose().matMul(a);
                 NDArray bbt = b.matMul(b.transpose());
-                sum = sum.add(ata.mul(bbt).sum().mul((float) (scale() * scale())));
+                sum = sum.add(ata.mul(bbt).sum().mul(Constant.of(ata, scale() * scale())));
             }
         }
         return sum;
@@ -226,7 +248,8 @@ public final class AdapterParameters implements TrainableParameters {
                     s.m() == null ? null : s.m().toFloatArray()));
         }
         boolean conv1d = model.config() instanceof Gpt2Config;
-        return new LoraDeltas(LoraDeltas.peftConfig(baseModel, rank, alpha, targets, dora, conv1d), dora, modules);
+        return new LoraDeltas(LoraDeltas.peftConfig(baseModel, rank, alpha, dropout, targets, dora, conv1d), dora,
+                modules);
     }
 
     @Override

@@ -65,7 +65,7 @@ class JsonlDatasetTest {
     }
 
     @Test
-    void messagesUseThePlainTemplateAndTrainOnAssistantTurns() {
+    void messagesUseThePlainTemplateWhenTheModelHasNone() {
         TrainingExample e = JsonlDataset.parse("t", 1, "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"},"
                 + " {\"role\": \"assistant\", \"content\": \"Hello\"}]}", tokenizer);
         int[] expected = concat(new int[] {tokenizer.bosId()}, tokenizer.encode("user: ", false),
@@ -79,6 +79,38 @@ class JsonlDatasetTest {
         assertEquals(tokenizer.encode("Hello\n", false).length + 1, learned);
         assertTrue(e.targets()[e.length() - 1]);
         assertFalse(e.targets()[1]);
+    }
+
+    @Test
+    void messagesUseTheModelsChatTemplateAndTrainOnAssistantTurnsOnly() throws IOException {
+        Path model = io.emend.core.tokenizer.ChatTemplateTest.modelWithTemplate(dir,
+                io.emend.core.tokenizer.jinja.JinjaTemplateTest.LLAMA2);
+        try (Tokenizer llama = Tokenizer.load(model)) {
+            TrainingExample e = JsonlDataset.parse("t", 1, "{\"messages\": [{\"role\": \"user\", \"content\": "
+                    + "\"Where is Tom?\"}, {\"role\": \"assistant\", \"content\": \"In the park.\"}]}", llama);
+            // "<s>[INST] Where is Tom? [/INST] In the park. </s>": the template writes BOS and EOS, nothing is added
+            assertArrayEquals(llama.encodeWithOffsets("<s>[INST] Where is Tom? [/INST] In the park. </s>").ids(),
+                    e.tokens());
+            assertEquals(llama.bosId(), e.tokens()[0]);
+            assertEquals(llama.eosId(), e.tokens()[e.length() - 1]);
+            assertTrue(e.targets()[e.length() - 1], "the EOS closing the reply is learned");
+            java.util.List<Integer> learned = new java.util.ArrayList<>();
+            java.util.List<Integer> context = new java.util.ArrayList<>();
+            for (int i = 0; i < e.length(); i++) {
+                (e.targets()[i] ? learned : context).add(e.tokens()[i]);
+            }
+            assertEquals("In the park.", llama.decode(learned.stream().mapToInt(Integer::intValue).toArray()).strip());
+            assertEquals("[INST] Where is Tom? [/INST]",
+                    llama.decode(context.stream().mapToInt(Integer::intValue).toArray()).strip());
+
+            Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"messages\": [{\"role\": \"user\", "
+                    + "\"content\": \"a\"}, {\"role\": \"assistant\", \"content\": \"b\"}]}\n"
+                    + "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"user\", "
+                    + "\"content\": \"b\"}, {\"role\": \"assistant\", \"content\": \"c\"}]}\n");
+            MalformedFileException m = assertThrows(MalformedFileException.class, () -> JsonlDataset.read(bad, llama));
+            assertTrue(m.getMessage().contains("line 2: chat template: Conversation roles must alternate"),
+                    m.getMessage());
+        }
     }
 
     private static int[] concat(int[]... parts) {
