@@ -11,7 +11,7 @@ import java.util.stream.Collectors;
  * <p>TIES and DARE are not separate classes: they are {@link TaskArithmetic} configured with a {@link Sparsifier}
  * and sign consensus, as in the papers, which present them as steps added to task arithmetic.
  */
-public sealed interface MergeMethod permits Linear, TaskArithmetic, Slerp {
+public sealed interface MergeMethod permits Linear, TaskArithmetic, Slerp, AdaMerging {
 
     /** The name recipes use ({@code merge_method}). */
     String name();

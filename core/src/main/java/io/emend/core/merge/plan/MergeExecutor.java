@@ -5,6 +5,7 @@ import io.emend.core.format.safetensors.CheckpointWriter;
 import io.emend.core.merge.TensorMerge;
 import io.emend.core.merge.TensorSink;
 import io.emend.core.merge.TensorView;
+import io.emend.core.merge.adamerging.LearnedCoefficients;
 import io.emend.core.merge.recipe.MergeRecipe;
 import io.emend.core.tensor.TensorInfo;
 
@@ -104,6 +105,9 @@ public final class MergeExecutor {
             }
             MergeRecipe.Source recipe = plan.recipe().source();
             Files.writeString(work.resolve(RECIPE_FILE_STEM + (recipe.json() ? ".json" : ".yml")), recipe.text());
+            if (plan.learned().isPresent()) {
+                Files.writeString(work.resolve(LearnedCoefficients.FILE_NAME), plan.learned().get().toJson());
+            }
             if (Files.isDirectory(target)) {
                 Files.delete(target);
             }

@@ -121,7 +121,8 @@ class MergeExecutorTest {
                         List.of(Map.of("weight", 1.0, "density", 0.7), Map.of("weight", 1.0, "density", 0.7)),
                         Map.of("lambda", 1.0, "normalize", 1.0, "rescale", 1.0)),
                 "slerp", expected("slerp", base.get(t), List.of(a.get(t)), List.of(Map.of()), Map.of("t", 0.3)));
-        for (String method : MergeCatalog.STANDARD.names()) {
+        // adamerging needs a model the graph can run and a text: CoefficientSearchTest runs it end to end
+        for (String method : MergeCatalog.STANDARD.names().stream().filter(m -> !m.equals("adamerging")).toList()) {
             MergeResult r = merge("merge_method: " + method + "\n" + recipes.get(method) + "\n", method,
                     new MergeExecutor.Options(2_000, TensorMerge.DEFAULT_CHUNK));
             assertEquals(TinyModels.shapes(LAYERS).size(), r.tensors());
