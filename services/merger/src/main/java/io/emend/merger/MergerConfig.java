@@ -23,6 +23,18 @@ public interface MergerConfig {
     /** The job table's database; read at startup by {@link io.emend.merger.database.DatabaseSelection}. */
     DatabaseConfig db();
 
+    /** How jobs run. */
+    JobsConfig jobs();
+
+    interface JobsConfig {
+        /**
+         * {@code emend.merger.jobs.progress-interval}: least time between two progress writes (table row and
+         * {@code job.progress} event) of a running merge; the last tensor is always reported; default {@code 200ms}.
+         */
+        @WithDefault("200ms")
+        Duration progressInterval();
+    }
+
     interface DatabaseConfig {
         /**
          * {@code emend.merger.db.url} (env {@code EMEND_MERGER_DB_URL}): a {@code jdbc:postgresql:} or {@code jdbc:h2:}
