@@ -53,6 +53,11 @@ public final class AdaMerging implements MergeMethod {
         return true;
     }
 
+    @Override
+    public boolean elementwise() {
+        return true;
+    }
+
     /** Merges one tensor with the (learned) per-model {@code weight}s: base + Σ weight·δ, no normalization. */
     @Override
     public void merge(TensorMerge m) {

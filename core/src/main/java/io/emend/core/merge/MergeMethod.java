@@ -25,6 +25,14 @@ public sealed interface MergeMethod permits Linear, TaskArithmetic, Slerp, AdaMe
     /** Whether the recipe must name a {@code base_model}; methods that need one get it apart from the other models. */
     boolean needsBase();
 
+    /**
+     * Whether each output element depends only on the same element of each input, so that the executor may merge
+     * disjoint element ranges of one tensor at once (on several threads) and get the same bits.
+     */
+    default boolean elementwise() {
+        return false;
+    }
+
     /** Merges one tensor. Implementations read their inputs in chunks and write every output element once. */
     void merge(TensorMerge merge);
 
