@@ -113,7 +113,12 @@ public final class QuantizedMaterializeBench {
                 examples.size());
         try (Transformer model = Transformer.open(base, Optional.empty());
              FineTuneJob job = new FineTuneJob(model, data, config, List.of())) {
-            job.run(Optional.empty(), r -> { });
+            job.run(Optional.empty(), r -> {
+                if (r.step() % 20 == 0 || r.step() == r.totalSteps()) {
+                    System.out.printf(Locale.ROOT, "  %s step %d/%d loss %.3f (%.1f s)%n", "lora", r.step(), r.totalSteps(),
+                            r.loss(), r.elapsedNanos() / 1e9);
+                }
+            });
             return job.adapter("stories260k");
         }
     }

@@ -16,6 +16,11 @@ final class WeightedSum {
 
     /** The project's kernel width ({@code -Demend.vector.bits}); null forces the scalar reference. */
     private static final VectorSpecies<Float> SPECIES = KernelSpecies.FLOAT;
+    /**
+     * Doubles of the same width (half the lanes). A constant too: a species computed inside the kernel is not one to
+     * the JIT, which then boxes every vector.
+     */
+    private static final VectorSpecies<Double> WIDE = SPECIES == null ? null : wide(SPECIES);
 
     private WeightedSum() {
     }
@@ -25,7 +30,7 @@ final class WeightedSum {
         if (SPECIES == null) {
             addScalar(acc, x, w, len);
         } else {
-            addVector(SPECIES, acc, x, w, len);
+            addVector(SPECIES, WIDE, acc, x, w, len);
         }
     }
 
@@ -36,9 +41,14 @@ final class WeightedSum {
         }
     }
 
-    /** Vector lanes over the whole vectors of {@code x}, then the scalar tail. */
-    static void addVector(VectorSpecies<Float> species, double[] acc, float[] x, double w, int len) {
-        VectorSpecies<Double> wide = VectorSpecies.of(double.class, species.vectorShape());
+    /** The double species of {@code species}' width. */
+    static VectorSpecies<Double> wide(VectorSpecies<Float> species) {
+        return VectorSpecies.of(double.class, species.vectorShape());
+    }
+
+    /** Vector lanes over the whole vectors of {@code x}, then the scalar tail; {@code wide} is {@link #wide}. */
+    static void addVector(VectorSpecies<Float> species, VectorSpecies<Double> wide, double[] acc, float[] x, double w,
+                          int len) {
         int half = wide.length();
         int upper = species.loopBound(len);
         int i = 0;

@@ -41,7 +41,8 @@ public final class KernelSpecies {
         try {
             Path directive = Files.createTempFile("emend-kernels", ".json");
             try {
-                Files.writeString(directive, "[{ match: \"*.*\", inline: \"+io/emend/core/quant/*.*Vector\" }]");
+                Files.writeString(directive, "[{ match: \"*.*\", inline: [\"+io/emend/core/quant/*.*Vector\","
+                        + " \"+io/emend/core/merge/*.*Vector\"] }]");
                 ManagementFactory.getPlatformMBeanServer().invoke(
                         new ObjectName("com.sun.management:type=DiagnosticCommand"),
                         "compilerDirectivesAdd",

@@ -37,7 +37,7 @@ class WeightedSumTest {
                 double[] scalar = start.clone();
                 double[] vector = start.clone();
                 WeightedSum.addScalar(scalar, x, w, len);
-                WeightedSum.addVector(species, vector, x, w, len);
+                WeightedSum.addVector(species, WeightedSum.wide(species), vector, x, w, len);
                 assertArrayEquals(scalar, vector, 0.0, "len " + len + ", w " + w);
             }
         }
