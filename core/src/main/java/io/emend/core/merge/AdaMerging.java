@@ -13,7 +13,24 @@ import java.util.Map;
  * </pre>
  * The search runs before the merge ({@link io.emend.core.merge.adamerging.CoefficientSearch}, on core's
  * differentiable graph); it rewrites each model's {@code weight} into the learned values, so this class's per-tensor
- * step is plain, unnormalized task arithmetic with those weights.
+ * step is plain, unnormalized task arithmetic with those weights. A recipe:
+ * <pre>
+ * merge_method: adamerging
+ * base_model: ./base
+ * models:
+ *   - model: ./stories
+ *   - model: ./wiki
+ *     parameters: {weight: 0.4}     # initial λ of this model (default 0.3, the paper's)
+ * parameters:
+ *   granularity: layer              # task (one λ per model) | layer (one per model and layer)
+ *   steps: 100                      # Adam steps (default 100)
+ *   lr: 0.01                        # Adam's step size (default 0.01)
+ *   text: ./unlabeled.txt           # required: unlabeled text, resolved like a model reference
+ *   sequence_length: 128            # tokens per sequence (default 128)
+ *   batch_size: 4                   # sequences per step (default 4)
+ *   sequences: 64                   # sequences taken from the text (default 64)
+ * </pre>
+ * The learned values are written beside the merged model ({@code adamerging.json}) with the entropy before and after.
  */
 public final class AdaMerging implements MergeMethod {
 
