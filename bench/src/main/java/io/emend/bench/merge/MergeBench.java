@@ -1,6 +1,7 @@
 package io.emend.bench.merge;
 
 import io.emend.core.format.safetensors.CheckpointWriter;
+import io.emend.core.merge.TensorMerge;
 import io.emend.core.merge.plan.MergeExecutor;
 import io.emend.core.merge.plan.MergePlan;
 import io.emend.core.merge.plan.MergeProgress;
@@ -30,61 +31,78 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
- * Merges random models larger than the JVM heap and reports throughput against this machine's file copy speed,
- * measured in the same run, plus peak heap and resident memory during each merge.
+ * Merges random models larger than the JVM heap and reports throughput against this machine's sequential read
+ * bandwidth and file copy speed, both measured in the same run on the same page-cache state, plus peak heap and
+ * resident memory during each merge.
  *
- * <p>Three Llama models of the TinyLlama-1.1B layer shape (hidden 2048, MLP 5632, 4 KV heads of 64, vocabulary
- * 32000) with {@code --layers} layers (14 by default: about 1.5 GB each in F16) are written under a fresh temporary
- * directory, merged with each method, and deleted. Run with a heap far below one model, e.g.
- * {@code java -Xmx512m ... io.emend.bench.merge.MergeBench}. Arguments: {@code --layers N}, {@code --methods a,b},
- * {@code --dir PARENT}.
+ * <p>Three random F16 Llama models of one of the shapes of {@code ../shared/ANCHORS.md} are written under a fresh
+ * temporary directory, merged with each method, and deleted: {@code --shape 110m} (hidden 768, 12 layers, 12 KV
+ * heads, MLP 2048; 0.27 GB each) or {@code --shape 1.1b} (TinyLlama: hidden 2048, 22 layers, 4 KV heads of 64, MLP
+ * 5632; 2.2 GB each), vocabulary 32000. Run with a heap far below one model, e.g.
+ * {@code java -Xmx512m ... io.emend.bench.merge.MergeBench}. Arguments: {@code --shape 110m|1.1b}, {@code --layers N}
+ * (overrides the shape's), {@code --methods a,b}, {@code --threads N} (default: all processors), {@code --dir PARENT}.
  */
 public final class MergeBench {
 
-    private static final int HIDDEN = 2048;
-    private static final int MLP = 5632;
-    private static final int KV = 256;
-    private static final int VOCAB = 32000;
+    /** A model shape: hidden size, MLP size, KV projection rows, vocabulary, layers. */
+    record Shape(String name, int hidden, int mlp, int kv, int vocab, int layers) {
+    }
+
+    private static final Map<String, Shape> SHAPES = Map.of(
+            "110m", new Shape("110m", 768, 2048, 768, 32000, 12),
+            "1.1b", new Shape("1.1b", 2048, 5632, 256, 32000, 22));
     private static final ValueLayout.OfShort U16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private MergeBench() {
     }
 
     public static void main(String[] args) throws Exception {
-        int layers = 14;
+        Shape shape = SHAPES.get("1.1b");
+        Integer layers = null;
+        int threads = Runtime.getRuntime().availableProcessors();
         List<String> methods = List.of("linear", "task_arithmetic", "ties", "dare_linear");
         Path parent = Path.of(System.getProperty("java.io.tmpdir"));
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
+                case "--shape" -> shape = java.util.Optional.ofNullable(SHAPES.get(args[i + 1])).orElseThrow(
+                        () -> new IllegalArgumentException("--shape must be 110m or 1.1b"));
                 case "--layers" -> layers = Integer.parseInt(args[i + 1]);
                 case "--methods" -> methods = List.of(args[i + 1].split(","));
+                case "--threads" -> threads = Integer.parseInt(args[i + 1]);
                 case "--dir" -> parent = Path.of(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (valid: --layers N, --methods a,b, --dir PARENT)");
+                        + " (valid: --shape 110m|1.1b, --layers N, --methods a,b, --threads N, --dir PARENT)");
             }
+        }
+        if (layers != null) {
+            shape = new Shape(shape.name(), shape.hidden(), shape.mlp(), shape.kv(), shape.vocab(), layers);
         }
         Path dir = Files.createTempDirectory(parent, "emend-merge-bench-");
         try {
-            run(dir, layers, methods);
+            run(dir, shape, methods, threads);
         } finally {
             deleteRecursively(dir);
         }
     }
 
-    private static void run(Path dir, int layers, List<String> methods) throws Exception {
-        System.out.printf(Locale.ROOT, "max heap %d MB, %d cores, %d layers%n",
-                Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors(), layers);
+    private static void run(Path dir, Shape shape, List<String> methods, int threads) throws Exception {
+        System.out.printf(Locale.ROOT, "max heap %d MB, %d cores, %d merge threads, shape %s with %d layers, load %s%n",
+                Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors(), threads,
+                shape.name(), shape.layers(), Files.readString(Path.of("/proc/loadavg")).strip());
         long modelBytes = 0;
         for (String name : List.of("base", "a", "b")) {
             long t0 = System.nanoTime();
-            modelBytes = writeModel(dir.resolve(name), layers, name.hashCode());
+            modelBytes = writeModel(dir.resolve(name), shape, name.hashCode());
             System.out.printf(Locale.ROOT, "wrote %s: %.2f GB in %.1f s%n", name, modelBytes / 1e9, (System.nanoTime() - t0) / 1e9);
         }
-        double copyMBs = copyThroughput(dir.resolve("base/model.safetensors"), dir.resolve("copy.safetensors"));
-        System.out.printf(Locale.ROOT, "file copy: %.0f MB/s (read rate of a %.2f GB file)%n", copyMBs, modelBytes / 1e9);
+        Path weights = dir.resolve("base/model.safetensors");
+        double readMBs = readThroughput(weights);
+        double copyMBs = copyThroughput(weights, dir.resolve("copy.safetensors"));
+        System.out.printf(Locale.ROOT, "sequential read: %.0f MB/s; file copy: %.0f MB/s (a %.2f GB file)%n", readMBs,
+                copyMBs, modelBytes / 1e9);
         System.out.println();
-        System.out.println("| method | inputs | input GB | seconds | MB/s of input | vs copy | peak heap MB | peak RSS MB (anon) |");
-        System.out.println("|---|---|---|---|---|---|---|---|");
+        System.out.println("| method | threads | input GB | seconds | CPU seconds | MB/s of input | vs read | vs copy | peak heap MB | peak RSS MB (anon) |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         for (String method : methods) {
             Path recipe = dir.resolve(method + ".yml");
             Files.writeString(recipe, recipe(method));
@@ -93,19 +111,23 @@ public final class MergeBench {
             resetHeapPeaks();
             MergeResult r;
             Thread sampler = Thread.ofPlatform().daemon().start(rss);
+            long cpu0 = processCpuNanos();
             try (MergePlan plan = MergePlan.create(RecipeParser.read(recipe), dir::resolve)) {
-                r = MergeExecutor.run(plan, out, MergeExecutor.Options.defaults(), MergeProgress.NONE);
+                r = MergeExecutor.run(plan, out, new MergeExecutor.Options(MergeExecutor.DEFAULT_MAX_SHARD_BYTES,
+                        TensorMerge.DEFAULT_CHUNK, threads), MergeProgress.NONE);
             } finally {
                 rss.stop();
                 sampler.join();
             }
+            double cpu = (processCpuNanos() - cpu0) / 1e9;
             double seconds = r.elapsed().toNanos() / 1e9;
             double mbs = r.inputBytes() / 1e6 / seconds;
-            System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.1f | %.0f | %.0f%% | %d | %d (%d) |%n", method,
-                    inputs(method), r.inputBytes() / 1e9, seconds, mbs, 100 * mbs / copyMBs,
+            System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.1f | %.1f | %.0f | %.0f%% | %.0f%% | %d | %d (%d) |%n",
+                    method, threads, r.inputBytes() / 1e9, seconds, cpu, mbs, 100 * mbs / readMBs, 100 * mbs / copyMBs,
                     heapPeakBytes() >> 20, rss.peakRss >> 10, rss.peakAnon >> 10);
             deleteRecursively(out);
         }
+        System.out.printf(Locale.ROOT, "load after: %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
     }
 
     /** Models read by a method's recipe below: slerp reads two, the others three. */
@@ -125,39 +147,48 @@ public final class MergeBench {
     }
 
     /** Writes a random F16 model; tensors are filled off-heap, so the heap stays small while writing. */
-    private static long writeModel(Path dir, int layers, long seed) throws IOException {
+    private static long writeModel(Path dir, Shape shape, long seed) throws IOException {
+        int hidden = shape.hidden();
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("config.json"), """
                 {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": %d,
-                 "num_hidden_layers": %d, "num_attention_heads": 32, "num_key_value_heads": 4,
+                 "num_hidden_layers": %d, "num_attention_heads": %d, "num_key_value_heads": %d,
                  "intermediate_size": %d, "vocab_size": %d, "torch_dtype": "float16"}
-                """.formatted(HIDDEN, layers, MLP, VOCAB));
+                """.formatted(hidden, shape.layers(), hidden / 64, shape.kv() / 64, shape.mlp(), shape.vocab()));
         List<TensorInfo> tensors = new ArrayList<>();
-        tensors.add(new TensorInfo("model.embed_tokens.weight", DType.F16, new long[] {VOCAB, HIDDEN}));
-        for (int l = 0; l < layers; l++) {
+        tensors.add(new TensorInfo("model.embed_tokens.weight", DType.F16, new long[] {shape.vocab(), hidden}));
+        for (int l = 0; l < shape.layers(); l++) {
             String p = "model.layers." + l + ".";
-            tensors.add(new TensorInfo(p + "input_layernorm.weight", DType.F16, new long[] {HIDDEN}));
-            tensors.add(new TensorInfo(p + "self_attn.q_proj.weight", DType.F16, new long[] {HIDDEN, HIDDEN}));
-            tensors.add(new TensorInfo(p + "self_attn.k_proj.weight", DType.F16, new long[] {KV, HIDDEN}));
-            tensors.add(new TensorInfo(p + "self_attn.v_proj.weight", DType.F16, new long[] {KV, HIDDEN}));
-            tensors.add(new TensorInfo(p + "self_attn.o_proj.weight", DType.F16, new long[] {HIDDEN, HIDDEN}));
-            tensors.add(new TensorInfo(p + "post_attention_layernorm.weight", DType.F16, new long[] {HIDDEN}));
-            tensors.add(new TensorInfo(p + "mlp.gate_proj.weight", DType.F16, new long[] {MLP, HIDDEN}));
-            tensors.add(new TensorInfo(p + "mlp.up_proj.weight", DType.F16, new long[] {MLP, HIDDEN}));
-            tensors.add(new TensorInfo(p + "mlp.down_proj.weight", DType.F16, new long[] {HIDDEN, MLP}));
+            tensors.add(new TensorInfo(p + "input_layernorm.weight", DType.F16, new long[] {hidden}));
+            tensors.add(new TensorInfo(p + "self_attn.q_proj.weight", DType.F16, new long[] {hidden, hidden}));
+            tensors.add(new TensorInfo(p + "self_attn.k_proj.weight", DType.F16, new long[] {shape.kv(), hidden}));
+            tensors.add(new TensorInfo(p + "self_attn.v_proj.weight", DType.F16, new long[] {shape.kv(), hidden}));
+            tensors.add(new TensorInfo(p + "self_attn.o_proj.weight", DType.F16, new long[] {hidden, hidden}));
+            tensors.add(new TensorInfo(p + "post_attention_layernorm.weight", DType.F16, new long[] {hidden}));
+            tensors.add(new TensorInfo(p + "mlp.gate_proj.weight", DType.F16, new long[] {shape.mlp(), hidden}));
+            tensors.add(new TensorInfo(p + "mlp.up_proj.weight", DType.F16, new long[] {shape.mlp(), hidden}));
+            tensors.add(new TensorInfo(p + "mlp.down_proj.weight", DType.F16, new long[] {hidden, shape.mlp()}));
         }
-        tensors.add(new TensorInfo("model.norm.weight", DType.F16, new long[] {HIDDEN}));
-        tensors.add(new TensorInfo("lm_head.weight", DType.F16, new long[] {VOCAB, HIDDEN}));
+        tensors.add(new TensorInfo("model.norm.weight", DType.F16, new long[] {hidden}));
+        tensors.add(new TensorInfo("lm_head.weight", DType.F16, new long[] {shape.vocab(), hidden}));
+        // One random pattern of 2^16 values (uniform in ±0.035, std 0.02) tiled from a random offset per tensor:
+        // the values do not change any method's speed, and tiling writes gigabytes at memory speed.
         SplittableRandom random = new SplittableRandom(seed);
+        short[] pattern = new short[1 << 16];
+        for (int i = 0; i < pattern.length; i++) {
+            pattern[i] = Float.floatToFloat16((float) ((random.nextInt() >> 8) * (0.035 / (1 << 23))));
+        }
         long total = 0;
         try (CheckpointWriter w = CheckpointWriter.create(dir, tensors, Map.of("format", "pt"), 5_000_000_000L)) {
             for (TensorInfo t : tensors) {
                 try (Arena arena = Arena.ofConfined()) {
                     MemorySegment s = arena.allocate(t.byteSize(), 8);
-                    for (long i = 0; i < t.elements(); i++) {
-                        // roughly N(0, 0.02): a sum of uniforms is enough for speed measurements
-                        float v = (float) ((random.nextDouble() + random.nextDouble() - 1) * 0.035);
-                        s.setAtIndex(U16_LE, i, Float.floatToFloat16(v));
+                    int offset = random.nextInt(pattern.length);
+                    for (long i = 0; i < t.elements(); ) {
+                        int n = (int) Math.min(pattern.length - offset, t.elements() - i);
+                        MemorySegment.copy(pattern, offset, s, U16_LE, i * 2, n);
+                        i += n;
+                        offset = 0;
                     }
                     w.write(t.name(), s);
                 }
@@ -166,6 +197,21 @@ public final class MergeBench {
             w.commit();
         }
         return total;
+    }
+
+    /** Reads a file front to back into one reused direct buffer, returning MB/s: the bandwidth a merge could reach. */
+    private static double readThroughput(Path file) throws IOException {
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect(8 << 20);
+        long t0 = System.nanoTime();
+        long size = 0;
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                size += n;
+                buffer.clear();
+            }
+        }
+        return size / 1e6 / ((System.nanoTime() - t0) / 1e9);
     }
 
     /** Copies a file with the kernel's copy path (no heap), returning MB/s of bytes read. */
@@ -184,6 +230,14 @@ public final class MergeBench {
         double seconds = (System.nanoTime() - t0) / 1e9;
         Files.delete(to);
         return size / 1e6 / seconds;
+    }
+
+    /**
+     * CPU time of the whole process (every merge thread, the sampler, the JIT, GC): on a shared machine the wall time
+     * depends on what else runs, the CPU time much less.
+     */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static void resetHeapPeaks() {

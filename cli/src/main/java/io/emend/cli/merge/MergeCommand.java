@@ -64,7 +64,17 @@ public final class MergeCommand implements Callable<Integer> {
         MergeResult result;
         boolean[] drawn = {false};
         MergeProgress bar = progressBar(err);
-        try (MergePlan plan = MergePlan.create(recipe, ref -> recipeDir.resolve(ref))) {
+        // AdaMerging's search runs inside create; its steps get their own line before the tensor bar
+        try (MergePlan plan = MergePlan.create(recipe, ref -> recipeDir.resolve(ref), (step, steps, entropy) -> {
+            err.printf(Locale.ROOT, "\radamerging step %d/%d, batch entropy %.4f", step, steps, entropy);
+            if (step == steps) {
+                err.println();
+            }
+            err.flush();
+        })) {
+            plan.learned().ifPresent(l -> err.printf(Locale.ROOT,
+                    "adamerging: entropy %.4f -> %.4f nats per token on %d positions%n",
+                    l.entropyBefore(), l.entropyAfter(), l.positions()));
             result = MergeExecutor.run(plan, out, new MergeExecutor.Options(maxShardBytes, TensorMerge.DEFAULT_CHUNK),
                     (done, total, name) -> {
                         drawn[0] = true;

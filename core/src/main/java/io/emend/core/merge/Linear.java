@@ -37,6 +37,12 @@ public final class Linear implements MergeMethod {
         return false;
     }
 
+    /** Each output element is a weighted sum of the same element of the inputs. */
+    @Override
+    public boolean elementwise() {
+        return true;
+    }
+
     @Override
     public void merge(TensorMerge m) {
         int k = m.models().size();
@@ -61,13 +67,10 @@ public final class Linear implements MergeMethod {
         for (long from = 0; from < m.elements(); from += m.chunk()) {
             int len = m.chunkLength(from);
             java.util.Arrays.fill(acc, 0, len, 0.0);
-            // model-outer, element-inner: each pass is a straight multiply-add over arrays, which the JIT vectorizes
+            // model-outer, element-inner: each pass is one vector multiply-add over chunk-sized (cache-sized) arrays
             for (int j = 0; j < k; j++) {
                 m.models().get(j).read(from, x, len);
-                double wj = w[j];
-                for (int i = 0; i < len; i++) {
-                    acc[i] += wj * x[i];
-                }
+                WeightedSum.add(acc, x, w[j], len);
             }
             for (int i = 0; i < len; i++) {
                 out[i] = (float) (acc[i] / divisor);

@@ -8,14 +8,15 @@ import java.util.Optional;
 /** The merge methods Emend knows, by the names mergekit recipes use. */
 public final class MergeCatalog {
 
-    /** Every method: linear, task_arithmetic, ties, dare_linear, dare_ties, slerp. */
+    /** Every method: linear, task_arithmetic, ties, dare_linear, dare_ties, slerp, adamerging. */
     public static final MergeCatalog STANDARD = new MergeCatalog(List.of(
             new Linear(),
             TaskArithmetic.plain(),
             TaskArithmetic.ties(),
             TaskArithmetic.dareLinear(),
             TaskArithmetic.dareTies(),
-            new Slerp()));
+            new Slerp(),
+            new AdaMerging()));
 
     private final Map<String, MergeMethod> byName = new LinkedHashMap<>();
 

@@ -11,7 +11,7 @@ import java.util.stream.Collectors;
  * <p>TIES and DARE are not separate classes: they are {@link TaskArithmetic} configured with a {@link Sparsifier}
  * and sign consensus, as in the papers, which present them as steps added to task arithmetic.
  */
-public sealed interface MergeMethod permits Linear, TaskArithmetic, Slerp {
+public sealed interface MergeMethod permits Linear, TaskArithmetic, Slerp, AdaMerging {
 
     /** The name recipes use ({@code merge_method}). */
     String name();
@@ -24,6 +24,14 @@ public sealed interface MergeMethod permits Linear, TaskArithmetic, Slerp {
 
     /** Whether the recipe must name a {@code base_model}; methods that need one get it apart from the other models. */
     boolean needsBase();
+
+    /**
+     * Whether each output element depends only on the same element of each input, so that the executor may merge
+     * disjoint element ranges of one tensor at once (on several threads) and get the same bits.
+     */
+    default boolean elementwise() {
+        return false;
+    }
 
     /** Merges one tensor. Implementations read their inputs in chunks and write every output element once. */
     void merge(TensorMerge merge);

@@ -22,6 +22,17 @@ public sealed interface ParameterValue {
      */
     OptionalDouble at(String tensorName, double t);
 
+    /**
+     * A string setting of the whole merge (a {@link Parameter.Kind#TEXT} such as AdaMerging's {@code text}). It has no
+     * number, so it resolves to nothing for any tensor; its method reads it from the recipe.
+     */
+    record Text(String value) implements ParameterValue {
+        @Override
+        public OptionalDouble at(String tensorName, double t) {
+            return OptionalDouble.empty();
+        }
+    }
+
     record Scalar(double value) implements ParameterValue {
         @Override
         public OptionalDouble at(String tensorName, double t) {

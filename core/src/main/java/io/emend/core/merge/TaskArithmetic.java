@@ -93,6 +93,15 @@ public final class TaskArithmetic implements MergeMethod {
         return signConsensus;
     }
 
+    /**
+     * Without a sparsifier each output element depends only on the same element of the inputs (sign election
+     * included); a sparsifier looks at the whole tensor (a magnitude threshold) or draws in order (a random stream).
+     */
+    @Override
+    public boolean elementwise() {
+        return sparsifier.isEmpty();
+    }
+
     @Override
     public void merge(TensorMerge m) {
         TensorView base = m.requireBase(name);
@@ -165,12 +174,8 @@ public final class TaskArithmetic implements MergeMethod {
             } else {
                 double sum = 0;
                 for (int j = 0; j < k; j++) {
-                    double wj = w[j];
-                    float[] dj = d[j];
-                    for (int i = 0; i < len; i++) {
-                        mixed[i] += wj * dj[i];
-                    }
-                    sum += wj;
+                    WeightedSum.add(mixed, d[j], w[j], len);
+                    sum += w[j];
                 }
                 java.util.Arrays.fill(divisor, 0, len, Math.abs(sum) < ZERO_WEIGHT_SUM ? 1 : sum);
             }

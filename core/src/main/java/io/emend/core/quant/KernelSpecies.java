@@ -50,7 +50,8 @@ public final class KernelSpecies {
             Path directive = Files.createTempFile("emend-kernels", ".json");
             try {
                 Files.writeString(directive, "[{ match: \"*.*\", inline: [\"-io/emend/core/quant/*.matVec\","
-                        + " \"-io/emend/core/quant/*.matMul\", \"+io/emend/core/quant/*.*Vector\"] }]");
+                        + " \"-io/emend/core/quant/*.matMul\", \"+io/emend/core/quant/*.*Vector\","
+                        + " \"+io/emend/core/merge/*.*Vector\"] }]");
                 ManagementFactory.getPlatformMBeanServer().invoke(
                         new ObjectName("com.sun.management:type=DiagnosticCommand"),
                         "compilerDirectivesAdd",

@@ -12,7 +12,7 @@ class MergeCatalogTest {
 
     @Test
     void findsEveryMethodByItsRecipeName() {
-        assertEquals(List.of("linear", "task_arithmetic", "ties", "dare_linear", "dare_ties", "slerp"),
+        assertEquals(List.of("linear", "task_arithmetic", "ties", "dare_linear", "dare_ties", "slerp", "adamerging"),
                 MergeCatalog.STANDARD.names());
         for (String name : MergeCatalog.STANDARD.names()) {
             assertEquals(name, MergeCatalog.STANDARD.find(name).name());
@@ -26,7 +26,7 @@ class MergeCatalogTest {
     @Test
     void anUnknownMethodListsTheValidOnes() {
         MergeException e = assertThrows(MergeException.class, () -> MergeCatalog.STANDARD.find("passthrough"));
-        assertEquals("unknown merge method 'passthrough' (valid: linear, task_arithmetic, ties, dare_linear, dare_ties, slerp)",
+        assertEquals("unknown merge method 'passthrough' (valid: linear, task_arithmetic, ties, dare_linear, dare_ties, slerp, adamerging)",
                 e.getMessage());
     }
 

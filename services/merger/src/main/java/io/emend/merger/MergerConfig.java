@@ -5,6 +5,7 @@ import io.emend.service.registry.RegistryConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /** Everything the merger reads from configuration under {@code emend.merger}. The README lists the same keys. */
@@ -22,6 +23,18 @@ public interface MergerConfig {
 
     /** The job table's database; read at startup by {@link io.emend.merger.database.MergerDatabaseSelection}. */
     DatabaseConfig db();
+
+    /** How jobs run. */
+    JobsConfig jobs();
+
+    interface JobsConfig {
+        /**
+         * {@code emend.merger.jobs.progress-interval}: least time between two progress writes (table row and
+         * {@code job.progress} event) of a running merge; the last tensor is always reported; default {@code 200ms}.
+         */
+        @WithDefault("200ms")
+        Duration progressInterval();
+    }
 
     interface DatabaseConfig {
         /**

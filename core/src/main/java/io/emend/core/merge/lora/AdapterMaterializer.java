@@ -36,14 +36,7 @@ public final class AdapterMaterializer {
         Map<String, LoraDelta> byWeight = new java.util.HashMap<>();
         adapter.deltas().forEach(d -> byWeight.put(d.weightName(), d));
         try (TensorSource base = ShardedCheckpoint.open(baseDir, Optional.empty())) {
-            for (LoraDelta d : adapter.deltas()) {
-                TensorInfo t = base.find(d.weightName()).orElseThrow(() -> new MergeException("adapter module '"
-                        + d.module() + "': the base has no tensor '" + d.weightName() + "'"));
-                if (!Arrays.equals(t.shape(), new long[] {d.out(), d.in()})) {
-                    throw new MergeException("adapter module '" + d.module() + "' is [" + d.out() + ", " + d.in()
-                            + "] but the base's '" + t.name() + "' is " + Arrays.toString(t.shape()));
-                }
-            }
+            check(base, adapter);
             try (CheckpointWriter w = CheckpointWriter.create(outDir, base.tensors(), Map.of("format", "pt"), maxShardBytes)) {
                 for (TensorInfo t : base.tensors()) {
                     LoraDelta d = byWeight.get(t.name());
@@ -74,11 +67,28 @@ public final class AdapterMaterializer {
                 w.commit();
             }
         }
+        copySideFiles(baseDir, outDir);
+    }
+
+    /** Rejects an adapter whose modules the base lacks or has in another shape. */
+    static void check(TensorSource base, LoraAdapter adapter) {
+        for (LoraDelta d : adapter.deltas()) {
+            TensorInfo t = base.find(d.weightName()).orElseThrow(() -> new MergeException("adapter module '"
+                    + d.module() + "': the base has no tensor '" + d.weightName() + "'"));
+            if (!Arrays.equals(t.shape(), new long[] {d.out(), d.in()})) {
+                throw new MergeException("adapter module '" + d.module() + "' is [" + d.out() + ", " + d.in()
+                        + "] but the base's '" + t.name() + "' is " + Arrays.toString(t.shape()));
+            }
+        }
+    }
+
+    /** Copies the config and tokenizer files a model directory needs besides its weights. */
+    static void copySideFiles(Path from, Path to) throws IOException {
         for (String file : java.util.stream.Stream.concat(java.util.stream.Stream.of("config.json"),
                 MergeExecutor.TOKENIZER_FILES.stream()).toList()) {
-            Path from = baseDir.resolve(file);
-            if (Files.isRegularFile(from)) {
-                Files.copy(from, outDir.resolve(file));
+            Path src = from.resolve(file);
+            if (Files.isRegularFile(src)) {
+                Files.copy(src, to.resolve(file));
             }
         }
     }

@@ -5,7 +5,9 @@ import io.emend.core.format.safetensors.CheckpointWriter;
 import io.emend.core.merge.TensorMerge;
 import io.emend.core.merge.TensorSink;
 import io.emend.core.merge.TensorView;
+import io.emend.core.merge.adamerging.LearnedCoefficients;
 import io.emend.core.merge.recipe.MergeRecipe;
+import io.emend.core.tensor.DType;
 import io.emend.core.tensor.TensorInfo;
 
 import java.io.IOException;
@@ -21,10 +23,15 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 /**
- * Runs a {@link MergePlan} into a Hugging Face model directory, one tensor at a time.
+ * Runs a {@link MergePlan} into a Hugging Face model directory, one tensor at a time; for element-wise methods
+ * (linear, task arithmetic) disjoint ranges of each large tensor are merged on {@link Options#threads()} threads.
  *
  * <p>Memory stays bounded by one output tensor plus a few chunks, whatever the model size: inputs are read in
  * chunks straight from their memory mapping; each result is assembled off-heap in its output dtype, handed to the
@@ -46,11 +53,27 @@ public final class MergeExecutor {
     public static final String RECIPE_FILE_STEM = "merge_recipe";
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Elements below which a tensor is merged on one thread: splitting it would cost more than it saves. */
+    static final long MIN_RANGE = 1 << 16;
+
     /**
      * @param maxShardBytes largest shard of the output
      * @param chunk         elements per chunk read from each input
+     * @param threads       threads that merge disjoint ranges of one tensor, for methods whose elements are
+     *                      independent ({@link io.emend.core.merge.MergeMethod#elementwise()})
      */
-    public record Options(long maxShardBytes, int chunk) {
+    public record Options(long maxShardBytes, int chunk, int threads) {
+        public Options {
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be positive, got " + threads);
+            }
+        }
+
+        /** One thread per available processor. */
+        public Options(long maxShardBytes, int chunk) {
+            this(maxShardBytes, chunk, Runtime.getRuntime().availableProcessors());
+        }
+
         public static Options defaults() {
             return new Options(DEFAULT_MAX_SHARD_BYTES, TensorMerge.DEFAULT_CHUNK);
         }
@@ -84,15 +107,22 @@ public final class MergeExecutor {
             long inputBytes = 0;
             long outputBytes = 0;
             List<TensorInfo> outputs = plan.tensors().stream().map(PlannedTensor::output).toList();
+            ExecutorService pool = options.threads() > 1 && plan.recipe().method().elementwise()
+                    ? Executors.newFixedThreadPool(options.threads(), Thread.ofPlatform().daemon().name("merge-", 0).factory())
+                    : null;
             try (CheckpointWriter writer = CheckpointWriter.create(work, outputs, Map.of("format", "pt"),
                     options.maxShardBytes())) {
                 int done = 0;
                 for (PlannedTensor t : plan.tensors()) {
-                    inputBytes += mergeOne(plan, t, writer, options.chunk());
+                    inputBytes += mergeOne(plan, t, writer, options, pool);
                     outputBytes += t.output().byteSize();
                     progress.tensorDone(++done, plan.tensors().size(), t.output().name());
                 }
                 writer.commit();
+            } finally {
+                if (pool != null) {
+                    pool.shutdownNow();
+                }
             }
             Files.writeString(work.resolve("config.json"),
                     JSON.writerWithDefaultPrettyPrinter().writeValueAsString(plan.outputConfig()));
@@ -104,6 +134,9 @@ public final class MergeExecutor {
             }
             MergeRecipe.Source recipe = plan.recipe().source();
             Files.writeString(work.resolve(RECIPE_FILE_STEM + (recipe.json() ? ".json" : ".yml")), recipe.text());
+            if (plan.learned().isPresent()) {
+                Files.writeString(work.resolve(LearnedCoefficients.FILE_NAME), plan.learned().get().toJson());
+            }
             if (Files.isDirectory(target)) {
                 Files.delete(target);
             }
@@ -119,16 +152,28 @@ public final class MergeExecutor {
         }
     }
 
-    private static long mergeOne(MergePlan plan, PlannedTensor t, CheckpointWriter writer, int chunk) throws IOException {
+    private static long mergeOne(MergePlan plan, PlannedTensor t, CheckpointWriter writer, Options options,
+                                 ExecutorService pool) throws IOException {
         List<MemorySegment> used = new ArrayList<>();
-        Optional<TensorView> base = t.base().map(in -> view(in, used));
-        List<TensorView> models = t.models().stream().map(in -> view(in, used)).toList();
+        Optional<MemorySegment> base = t.base().map(in -> bytes(in, used));
+        List<MemorySegment> models = t.models().stream().map(in -> bytes(in, used)).toList();
         long inputBytes = used.stream().mapToLong(MemorySegment::byteSize).sum();
-        try (Arena arena = Arena.ofConfined()) {
+        long elements = t.output().elements();
+        try (Arena arena = Arena.ofShared()) {
             MemorySegment out = arena.allocate(Math.max(1, t.output().byteSize()), Long.BYTES)
                     .asSlice(0, t.output().byteSize());
-            plan.recipe().method().merge(new TensorMerge(t.output().name(), base, models, t.modelParameters(),
-                    t.global(), plan.recipe().seed(), TensorSink.of(out, t.output().dtype()), chunk));
+            int ranges = pool == null ? 1 : (int) Math.min(options.threads(), elements / MIN_RANGE);
+            if (ranges <= 1) {
+                mergeRange(plan, t, base, models, out, 0, elements, options.chunk());
+            } else {
+                List<Future<?>> parts = new ArrayList<>();
+                for (int r = 0; r < ranges; r++) {
+                    long from = elements * r / ranges;
+                    long to = elements * (r + 1) / ranges;
+                    parts.add(pool.submit(() -> mergeRange(plan, t, base, models, out, from, to, options.chunk())));
+                }
+                await(parts);
+            }
             writer.write(t.output().name(), out);
         }
         for (MemorySegment s : used) {
@@ -139,10 +184,56 @@ public final class MergeExecutor {
         return inputBytes;
     }
 
-    private static TensorView view(PlannedTensor.Input in, List<MemorySegment> used) {
+    /**
+     * Merges elements {@code [from, to)} of one tensor: views over those elements of every input and a sink over the
+     * same elements of the output (views and sinks keep scratch buffers, so each range gets its own).
+     */
+    private static void mergeRange(MergePlan plan, PlannedTensor t, Optional<MemorySegment> base,
+                                   List<MemorySegment> models, MemorySegment out, long from, long to, int chunk) {
+        Optional<TensorView> baseView = t.base().map(in -> view(in, base.orElseThrow(), from, to));
+        List<TensorView> modelViews = new ArrayList<>();
+        for (int i = 0; i < models.size(); i++) {
+            modelViews.add(view(t.models().get(i), models.get(i), from, to));
+        }
+        DType dtype = t.output().dtype();
+        MemorySegment slice = out.asSlice(from * dtype.bytes(), (to - from) * dtype.bytes());
+        plan.recipe().method().merge(new TensorMerge(t.output().name(), baseView, modelViews, t.modelParameters(),
+                t.global(), plan.recipe().seed(), TensorSink.of(slice, dtype), chunk));
+    }
+
+    private static void await(List<Future<?>> parts) throws IOException {
+        try {
+            for (Future<?> f : parts) {
+                f.get();
+            }
+        } catch (ExecutionException e) {
+            parts.forEach(f -> f.cancel(true));
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IOException(e.getCause());
+        } catch (InterruptedException e) {
+            parts.forEach(f -> f.cancel(true));
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while merging");
+        }
+    }
+
+    private static MemorySegment bytes(PlannedTensor.Input in, List<MemorySegment> used) {
         MemorySegment bytes = in.source().bytes(in.tensor().name());
         used.add(bytes);
-        return TensorView.of(bytes, in.tensor().dtype(), "tensor '" + in.tensor().name() + "' of model '" + in.model() + "'");
+        return bytes;
+    }
+
+    /** Elements {@code [from, to)} of an input; messages name the element's index in the whole tensor. */
+    private static TensorView view(PlannedTensor.Input in, MemorySegment bytes, long from, long to) {
+        long size = in.tensor().dtype().bytes();
+        String label = "tensor '" + in.tensor().name() + "' of model '" + in.model() + "'"
+                + (from == 0 ? "" : " (elements from " + from + ")");
+        return TensorView.of(bytes.asSlice(from * size, (to - from) * size), in.tensor().dtype(), label);
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

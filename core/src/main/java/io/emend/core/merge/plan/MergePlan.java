@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.emend.core.format.MalformedFileException;
 import io.emend.core.format.safetensors.ShardedCheckpoint;
+import io.emend.core.merge.AdaMerging;
+import io.emend.core.merge.LayerName;
+import io.emend.core.merge.adamerging.CoefficientSearch;
+import io.emend.core.merge.adamerging.LearnedCoefficients;
 import io.emend.core.merge.MergeException;
 import io.emend.core.merge.MergeMethod;
 import io.emend.core.merge.Parameter;
@@ -42,7 +46,7 @@ import java.util.regex.Pattern;
 public final class MergePlan implements AutoCloseable {
 
     /** {@code <prefix>.layers.<n>.<rest>} (Llama family) or {@code <prefix>.h.<n>.<rest>} (GPT-2). */
-    static final Pattern LAYER = Pattern.compile("^(.*?(?:^|\\.)(?:layers|h)\\.)(\\d+)(\\..+)$");
+    static final Pattern LAYER = LayerName.PATTERN;
     /** Tensors before the layers; everything else outside the layers comes after them. */
     private static final Pattern BEFORE_LAYERS = Pattern.compile(".*(embed|wte|wpe).*");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,6 +56,7 @@ public final class MergePlan implements AutoCloseable {
     private final Model reference;
     private final List<PlannedTensor> tensors;
     private final int outputLayers;
+    private final Optional<LearnedCoefficients> learned;
 
     /** An opened input model. */
     record Model(String ref, Path dir, TensorSource weights, JsonNode config, TreeMap<Integer, List<String>> layers) {
@@ -62,6 +67,12 @@ public final class MergePlan implements AutoCloseable {
 
     private MergePlan(MergeRecipe recipe, Map<String, Model> models, Model reference, List<PlannedTensor> tensors,
                       int outputLayers) {
+        this(recipe, models, reference, tensors, outputLayers, Optional.empty());
+    }
+
+    private MergePlan(MergeRecipe recipe, Map<String, Model> models, Model reference, List<PlannedTensor> tensors,
+                      int outputLayers, Optional<LearnedCoefficients> learned) {
+        this.learned = learned;
         this.recipe = recipe;
         this.models = models;
         this.reference = reference;
@@ -77,6 +88,18 @@ public final class MergePlan implements AutoCloseable {
      * @throws MergeException when the models cannot be merged as asked
      */
     public static MergePlan create(MergeRecipe recipe, Function<String, Path> resolve) throws IOException {
+        return create(recipe, resolve, CoefficientSearch.Listener.NONE);
+    }
+
+    /**
+     * Opens the recipe's models and plans every output tensor; for {@code adamerging}, checks the plan with the
+     * initial coefficients first, then runs the coefficient search and plans again with the learned ones.
+     *
+     * @param resolve turns a model reference (or AdaMerging's text reference) of the recipe into a path
+     * @param search  told after each AdaMerging step; may throw to stop
+     */
+    public static MergePlan create(MergeRecipe recipe, Function<String, Path> resolve, CoefficientSearch.Listener search)
+            throws IOException {
         Map<String, Model> opened = new LinkedHashMap<>();
         try {
             List<String> refs = new ArrayList<>();
@@ -91,7 +114,14 @@ public final class MergePlan implements AutoCloseable {
             }
             Model reference = opened.get(recipe.baseModel().orElse(recipe.slices().getFirst().sources().getFirst().model()));
             checkArchitectures(opened, reference);
-            return new Planner(recipe, opened, reference).plan();
+            MergePlan initial = new Planner(recipe, opened, reference).plan();
+            if (!(recipe.method() instanceof AdaMerging)) {
+                return initial;
+            }
+            LearnedCoefficients learned = CoefficientSearch.run(recipe, resolve, search);
+            MergePlan adapted = new Planner(learned.applyTo(recipe), opened, reference).plan();
+            return new MergePlan(adapted.recipe, opened, reference, adapted.tensors, adapted.outputLayers,
+                    Optional.of(learned));
         } catch (IOException | RuntimeException e) {
             opened.values().forEach(m -> m.weights().close());
             throw e;
@@ -271,7 +301,8 @@ public final class MergePlan implements AutoCloseable {
         private TensorParameters globalParameters(String tensor, double t) {
             Map<String, Double> values = new HashMap<>();
             for (Parameter p : method.parameters()) {
-                if (p.scope() == Parameter.Scope.GLOBAL) {
+                // settings of the whole merge (AdaMerging's steps, text) are read from the recipe, not per tensor
+                if (p.scope() == Parameter.Scope.GLOBAL && p.perTensor()) {
                     values.put(p.name(), value(p, tensor, t, List.of(recipe.parameters()), "the merge"));
                 }
             }
@@ -310,6 +341,11 @@ public final class MergePlan implements AutoCloseable {
 
     public MergeRecipe recipe() {
         return recipe;
+    }
+
+    /** What AdaMerging learned, for an {@code adamerging} recipe; its values are already in the tensors' weights. */
+    public Optional<LearnedCoefficients> learned() {
+        return learned;
     }
 
     /** Output tensors in write order. */

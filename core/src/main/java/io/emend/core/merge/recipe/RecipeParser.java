@@ -28,7 +28,7 @@ import java.util.Set;
 /**
  * Reads mergekit-style recipes, YAML or JSON, for the subset Emend runs:
  * <pre>
- * merge_method: ties            # linear | task_arithmetic | ties | dare_linear | dare_ties | slerp
+ * merge_method: ties            # linear | task_arithmetic | ties | dare_linear | dare_ties | slerp | adamerging
  * base_model: ./base
  * models:                       # or slices: [{sources: [{model, layer_range: [a, b], parameters}]}]
  *   - model: ./math
@@ -36,6 +36,7 @@ import java.util.Set;
  * parameters:                   # global values, and defaults for every model's values
  *   lambda: 1.0
  *   t: [{filter: self_attn, value: [0, 1]}, {value: 0.5}]
+ *   granularity: layer          # settings of the whole merge (AdaMerging's): one plain value each, never a list
  * dtype: bfloat16               # float32 | float16 | bfloat16 (out_dtype takes precedence)
  * tokenizer_source: base
  * random_seed: 7                # Emend's addition: DARE's seed
@@ -97,6 +98,12 @@ public final class RecipeParser {
         }
         Map<String, ParameterValue> top = f.containsKey("parameters")
                 ? parameters(method, f.get("parameters"), true) : Map.of();
+        for (Parameter p : method.parameters()) {
+            if (!p.perTensor() && p.required() && !top.containsKey(p.name())) {
+                throw error(methodField.line(), "merge_method " + method.name() + " needs parameter '" + p.name()
+                        + "' in the top-level parameters");
+            }
+        }
 
         boolean hasModels = f.containsKey("models");
         boolean hasSlices = f.containsKey("slices");
@@ -242,7 +249,8 @@ public final class RecipeParser {
                 throw error(p.line(), "parameter '" + p.key() + "' of " + method.name()
                         + " applies to the whole merge; set it in the top-level parameters");
             }
-            out.put(p.key(), value(declared.get(), p.value(), true));
+            out.put(p.key(), declared.get().perTensor() ? value(declared.get(), p.value(), true)
+                    : setting(declared.get(), p.value()));
         }
         return out;
     }
@@ -280,6 +288,38 @@ public final class RecipeParser {
                     + " layers)" + (conditionalsAllowed ? " or a list of {filter, value} entries" : ""));
         }
         throw error(node.line(), "parameter '" + p.name() + "' must be a number or a list, not " + node.kind());
+    }
+
+    /** A value of the whole merge: one scalar of the parameter's kind, never a gradient or filter list. */
+    private ParameterValue setting(Parameter p, RecipeNode node) {
+        if (!(node instanceof ScalarNode s)) {
+            throw error(node.line(), "parameter '" + p.name() + "' is one value for the whole merge; it cannot vary"
+                    + " over layers or tensors (got " + node.kind() + ")");
+        }
+        return switch (p.kind()) {
+            case TEXT -> {
+                if (s.value() instanceof String text && !text.isBlank()) {
+                    yield new ParameterValue.Text(text);
+                }
+                throw error(s.line(), "parameter '" + p.name() + "' must be a non-empty string, not " + s.kind());
+            }
+            case CHOICE -> {
+                int index = s.value() instanceof String word ? p.choices().indexOf(word) : -1;
+                if (index < 0) {
+                    throw error(s.line(), "parameter '" + p.name() + "' must be one of " + String.join(", ", p.choices())
+                            + ", not " + (s.value() == null ? s.kind() : "'" + s.value() + "'"));
+                }
+                yield new ParameterValue.Scalar(index);
+            }
+            case COUNT -> {
+                if (s.value() instanceof Long n && n > 0 && n <= Integer.MAX_VALUE) {
+                    yield new ParameterValue.Scalar(n);
+                }
+                throw error(s.line(), "parameter '" + p.name() + "' must be a positive whole number, not "
+                        + (s.value() == null ? s.kind() : "'" + s.value() + "'"));
+            }
+            case NUMBER, FLAG -> new ParameterValue.Scalar(scalar(p, s));
+        };
     }
 
     private double scalar(Parameter p, ScalarNode s) {

@@ -113,7 +113,7 @@ class RecipeParserTest {
             slice key              | merge_method: linear\\nslices:\\n  - sources: [{model: a, layer_range: [0, 1]}]\\n    parameters: {weight: 1} | 4 | unsupported key 'parameters' in a slices entry (supported: sources)
             source key             | merge_method: linear\\nslices:\\n  - sources:\\n      - model: a\\n        layer_range: [0, 2]\\n        base: x | 6 | unsupported key 'base' in a sources entry (supported: model, layer_range, parameters)
             conditional key        | merge_method: slerp\\nbase_model: a\\nmodels: [{model: a}, {model: b}]\\nparameters:\\n  t:\\n    - filters: mlp\\n      value: 1 | 6 | unsupported key 'filters' in a conditional value of 't' (supported: filter, value)
-            unknown method         | merge_method: passthrough\\nmodels: [{model: a}] | 1 | unknown merge method 'passthrough' (valid: linear, task_arithmetic, ties, dare_linear, dare_ties, slerp)
+            unknown method         | merge_method: passthrough\\nmodels: [{model: a}] | 1 | unknown merge method 'passthrough' (valid: linear, task_arithmetic, ties, dare_linear, dare_ties, slerp, adamerging)
             unknown parameter      | merge_method: ties\\nbase_model: a\\nmodels:\\n  - model: b\\n    parameters:\\n      weight: 1\\n      epsilon: 0.1 | 7 | unsupported parameter 'epsilon' for merge_method ties (valid: weight (per model, required), density (per model, default 1.0), lambda (global, default 1.0), normalize (global, default true))
             global in model        | merge_method: slerp\\nbase_model: a\\nmodels:\\n  - model: b\\n    parameters: {t: 0.5} | 5 | parameter 't' of slerp applies to the whole merge; set it in the top-level parameters
             string value           | merge_method: linear\\nmodels:\\n  - model: a\\n    parameters:\\n      weight: heavy | 5 | parameter 'weight' must be a number, not a string 'heavy'
@@ -130,12 +130,44 @@ class RecipeParserTest {
             missing method         | models: [{model: a}] | 1 | the recipe needs 'merge_method'
             model not a string     | merge_method: linear\\nmodels:\\n  - model: [a, b] | 3 | 'model' must be a non-empty string, not a list
             seed                   | merge_method: linear\\nmodels: [{model: a}]\\nrandom_seed: 1.5 | 3 | random_seed must be an integer, not a number
+            adamerging no text     | merge_method: adamerging\\nbase_model: a\\nmodels: [{model: b}] | 1 | merge_method adamerging needs parameter 'text' in the top-level parameters
+            adamerging granularity | merge_method: adamerging\\nbase_model: a\\nmodels: [{model: b}]\\nparameters:\\n  text: t.txt\\n  granularity: tensor | 6 | parameter 'granularity' must be one of task, layer, not 'tensor'
+            adamerging steps       | merge_method: adamerging\\nbase_model: a\\nmodels: [{model: b}]\\nparameters:\\n  text: t.txt\\n\\n  steps: 2.5 | 7 | parameter 'steps' must be a positive whole number, not '2.5'
+            adamerging zero steps  | merge_method: adamerging\\nbase_model: a\\nmodels: [{model: b}]\\nparameters: {text: t.txt, sequences: 0} | 4 | parameter 'sequences' must be a positive whole number, not '0'
+            adamerging lr gradient | merge_method: adamerging\\nbase_model: a\\nmodels: [{model: b}]\\nparameters:\\n  text: t.txt\\n  lr: [0.1, 0.01] | 6 | parameter 'lr' is one value for the whole merge; it cannot vary over layers or tensors (got a list)
+            adamerging text number | merge_method: adamerging\\nbase_model: a\\nmodels: [{model: b}]\\nparameters:\\n  text: 7 | 5 | parameter 'text' must be a non-empty string, not a number
+            adamerging weight list | merge_method: adamerging\\nbase_model: a\\nmodels:\\n  - model: b\\n    parameters: {weight: [0.1, 0.5]}\\nparameters: {text: t.txt} | 5 | parameter 'weight' is one value for the whole merge; it cannot vary over layers or tensors (got a list)
             """)
     void rejectsWithTheKeyOrValueAndItsLine(String what, String yaml, int line, String message) {
         RecipeException e = reject(yaml.replace("\\n", "\n"));
         assertEquals(message, e.detail(), what);
         assertEquals(line, e.line(), what);
         assertEquals("recipe.yml:" + line + ": " + message, e.getMessage());
+    }
+
+    @Test
+    void readsAnAdaMergingRecipe() {
+        MergeRecipe r = parse("""
+                merge_method: adamerging
+                base_model: ./base
+                models:
+                  - model: ./stories
+                  - model: ./wiki
+                    parameters: {weight: 0.5}
+                parameters:
+                  granularity: layer
+                  steps: 20
+                  lr: 0.02
+                  text: ./unlabeled.txt
+                """);
+        assertEquals("adamerging", r.method().name());
+        assertEquals(new ParameterValue.Text("./unlabeled.txt"), r.parameters().get("text"));
+        assertEquals(new ParameterValue.Scalar(1), r.parameters().get("granularity"));
+        assertEquals(new ParameterValue.Scalar(20), r.parameters().get("steps"));
+        assertEquals(new ParameterValue.Scalar(0.5), r.slices().getFirst().sources().get(1).parameters().get("weight"));
+        var settings = io.emend.core.merge.adamerging.AdaMergingSettings.of(r);
+        assertEquals(new io.emend.core.merge.adamerging.AdaMergingSettings(
+                io.emend.core.merge.adamerging.Granularity.LAYER, 20, 0.02, "./unlabeled.txt", 128, 4, 64), settings);
     }
 
     @Test

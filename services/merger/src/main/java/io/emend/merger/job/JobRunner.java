@@ -49,7 +49,6 @@ public class JobRunner {
     private static final Logger LOG = Logger.getLogger(JobRunner.class);
     /** Merge progress counts for this share of a job; registering the result is the rest. */
     private static final double MERGE_SHARE = 0.9;
-    private static final long PROGRESS_INTERVAL_NANOS = 200_000_000L;
     static final String INTERRUPTED = "the merger stopped while this job was running; its partial output was"
             + " discarded and no version was registered (submit it again)";
 
@@ -59,6 +58,7 @@ public class JobRunner {
     private final JobEvents<MergeJob, JobView> events;
     private final ObjectMapper json;
     private final Path workRoot;
+    private final long progressIntervalNanos;
     private final Map<String, AtomicBoolean> cancels = new ConcurrentHashMap<>();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "merge-job-runner");
@@ -74,6 +74,7 @@ public class JobRunner {
         this.events = events;
         this.json = json;
         this.workRoot = config.storage().workDir().toAbsolutePath();
+        this.progressIntervalNanos = config.jobs().progressInterval().toNanos();
     }
 
     void start(@Observes StartupEvent started) {
@@ -154,7 +155,7 @@ public class JobRunner {
                         (done, total, tensor) -> {
                             check(cancelled);
                             long now = System.nanoTime();
-                            if (now - last[0] >= PROGRESS_INTERVAL_NANOS || done == total) {
+                            if (now - last[0] >= progressIntervalNanos || done == total) {
                                 last[0] = now;
                                 progress(id, MERGE_SHARE * done / total, "merged " + done + " of " + total
                                         + " tensors");

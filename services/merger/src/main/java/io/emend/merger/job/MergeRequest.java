@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.emend.core.merge.AdaMerging;
 import io.emend.core.merge.MergeCatalog;
 import io.emend.core.merge.recipe.MergeRecipe;
 import io.emend.core.merge.recipe.RecipeException;
@@ -57,6 +58,11 @@ public record MergeRequest(MergeRecipe recipe, String model, String alias) {
     public static MergeRequest parse(String body, boolean json) {
         Cut cut = cutOutput(body == null ? "" : body, json);
         MergeRecipe recipe = new RecipeParser(MergeCatalog.STANDARD).parse(SOURCE, cut.recipe(), json);
+        if (recipe.method() instanceof AdaMerging) {
+            // its text would be a path on the merger's host, which a REST caller must not name
+            throw new InvalidRequest("merge_method", "merge_method adamerging runs locally (./emend merge); the"
+                    + " service takes no text files");
+        }
         if (cut.output() == null) {
             throw new InvalidRequest("output", "output is required: where the merged model goes, as"
                     + " {model: NAME, alias: ALIAS?}");

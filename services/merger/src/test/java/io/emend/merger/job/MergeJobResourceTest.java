@@ -17,6 +17,9 @@ import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -181,6 +184,81 @@ class MergeJobResourceTest {
                 .contentType("application/problem+json").body("detail", containsString("already ended"));
     }
 
+    /**
+     * Catches a job between two tensors: a trigger on the real job table makes each progress write of this job's
+     * model take 300 ms (with {@code %test} progress reported after every tensor), so the merge of tiny-llama's
+     * tensors spans seconds, and the DELETE lands while it runs.
+     */
+    @Test
+    void aRunningJobStopsAtTheNextTensorAndRegistersNoVersion() throws Exception {
+        String output = unique("slow");
+        try (Connection db = mergerDatabase(); Statement sql = db.createStatement()) {
+            sql.execute("""
+                    CREATE OR REPLACE FUNCTION slow_progress() RETURNS trigger AS $$
+                    BEGIN
+                      IF NEW.model = '%s' AND NEW.state = 'running' AND NEW.progress > 0 THEN
+                        PERFORM pg_sleep(0.3);
+                      END IF;
+                      RETURN NEW;
+                    END $$ LANGUAGE plpgsql""".formatted(output));
+            sql.execute("CREATE TRIGGER slow_progress BEFORE UPDATE ON merge_job FOR EACH ROW"
+                    + " EXECUTE FUNCTION slow_progress()");
+            try {
+                String id = as(Tokens.writer()).contentType("application/yaml")
+                        .body("merge_method: linear\nmodels:\n  - model: " + source + ":1\n  - model: " + source
+                                + ":2\noutput:\n  model: " + output + "\n")
+                        .post("/v1/merges").then().statusCode(202).extract().path("id");
+                double progress = awaitRunningProgress(id);
+                assertTrue(progress > 0 && progress < 0.5, "caught at " + progress);
+                as(Tokens.writer()).delete("/v1/merges/{id}", id).then().statusCode(202)
+                        .body("state", equalTo("running"));
+                var cancelled = awaitState(id, "cancelled").body("message", equalTo("cancelled"))
+                        .body("version", org.hamcrest.Matchers.nullValue());
+                double stoppedAt = cancelled.extract().<Number>path("progress").doubleValue();
+                // it stopped a tensor or two later, far from the end (0.9 is the whole merge)
+                assertTrue(stoppedAt < 0.6, "stopped at " + stoppedAt);
+                jobEvents(id, EventTypes.JOB_CANCELLED);
+                // the output model is created only after a merge completes: nothing reached the registry
+                given().auth().oauth2(Tokens.reader()).get(registry + "/v1/models/{m}", output).then().statusCode(404);
+                Path work = Path.of(ConfigProvider.getConfig().getValue("emend.merger.storage.work-dir", String.class));
+                assertTrue(!Files.exists(work.resolve(id)), "the job's work directory is deleted");
+            } finally {
+                sql.execute("DROP TRIGGER slow_progress ON merge_job");
+                sql.execute("DROP FUNCTION slow_progress()");
+            }
+        }
+    }
+
+    private Connection mergerDatabase() throws java.sql.SQLException {
+        var config = ConfigProvider.getConfig();
+        return DriverManager.getConnection(config.getValue("emend.merger.db.url", String.class),
+                config.getValue("emend.merger.db.username", String.class),
+                config.getOptionalValue("emend.merger.db.password", String.class).orElse(""));
+    }
+
+    /** Waits until the job is running and has reported at least one merged tensor; returns that progress. */
+    private double awaitRunningProgress(String id) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (System.nanoTime() < deadline) {
+            var answer = as(Tokens.reader()).get("/v1/merges/{id}", id).then().statusCode(200).extract();
+            String state = answer.path("state");
+            double progress = answer.<Number>path("progress").doubleValue();
+            if (state.equals("running") && progress > 0) {
+                return progress;
+            }
+            if (!List.of("queued", "running").contains(state)) {
+                throw new AssertionError("job " + id + " ended " + state + " before it could be cancelled");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+        throw new AssertionError("job " + id + " never reported progress");
+    }
+
     @Test
     void restartFailsTheJobThatWasRunningAndRunsTheQueuedOnes() {
         MergeJob interrupted = queuedJob(unique("interrupted"));
@@ -240,6 +318,16 @@ class MergeJobResourceTest {
         as(Tokens.writer()).contentType("application/yaml")
                 .body("output:\n  model: x\nmerge_method: linear\nmodels:\n  - model: a\n    parameters: {wieght: 1}\n")
                 .post("/v1/merges").then().statusCode(400).body("line", equalTo(6));
+    }
+
+    @Test
+    void adaMergingIsRefusedBecauseItsTextWouldBeAPathOnTheMergersHost() {
+        as(Tokens.writer()).contentType("application/yaml")
+                .body("merge_method: adamerging\nbase_model: " + source + ":1\nmodels:\n  - model: " + source
+                        + ":2\nparameters: {text: /etc/passwd}\noutput:\n  model: " + unique("ada") + "\n")
+                .post("/v1/merges").then().statusCode(400).contentType("application/problem+json")
+                .body("detail", containsString("adamerging runs locally"))
+                .body("errors[0].field", equalTo("merge_method"));
     }
 
     @Test

@@ -1,0 +1,150 @@
+package io.emend.core.merge.adamerging;
+
+import io.emend.core.merge.AdaMerging;
+import io.emend.core.merge.MergeException;
+import io.emend.core.merge.ParameterValue;
+import io.emend.core.merge.recipe.MergeRecipe;
+import io.emend.core.tokenizer.Tokenizer;
+import io.emend.core.train.optim.AdamW;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * AdaMerging's search: Adam on the coefficients λ, minimizing {@link EntropyObjective} over batches of the recipe's
+ * unlabeled text taken in turn. The entropy of the whole sample is measured with the initial and with the learned
+ * coefficients, so the result shows what the search gained on the text it adapted to.
+ */
+public final class CoefficientSearch {
+
+    /** Told after each step; may throw to stop the search (a cancelled job). */
+    @FunctionalInterface
+    public interface Listener {
+        void stepDone(int step, int steps, double batchEntropy);
+
+        Listener NONE = (step, steps, entropy) -> {
+        };
+    }
+
+    private CoefficientSearch() {
+    }
+
+    /**
+     * Runs the search for an {@code adamerging} recipe.
+     *
+     * @param resolve turns the recipe's model references and its {@code text} reference into paths
+     * @throws MergeException when the recipe uses slices or a reference cannot be read
+     */
+    public static LearnedCoefficients run(MergeRecipe recipe, Function<String, Path> resolve, Listener listener)
+            throws IOException {
+        AdaMergingSettings settings = AdaMergingSettings.of(recipe);
+        if (recipe.sliced()) {
+            throw new MergeException("adamerging learns coefficients for whole models; give models, not slices");
+        }
+        String baseRef = recipe.baseModel().orElseThrow(() -> new MergeException("adamerging needs base_model"));
+        Map<String, Double> initialWeights = new LinkedHashMap<>();
+        for (MergeRecipe.SliceSource s : recipe.slices().getFirst().sources()) {
+            if (!s.model().equals(baseRef)) {
+                initialWeights.putIfAbsent(s.model(), initialWeight(recipe, s));
+            }
+        }
+        if (initialWeights.isEmpty()) {
+            throw new MergeException("adamerging needs at least one model besides base_model");
+        }
+        Path textFile = resolve.apply(settings.text());
+        if (textFile == null || !Files.isRegularFile(textFile)) {
+            throw new MergeException("adamerging text '" + settings.text() + "' is not a readable file");
+        }
+        Path baseDir = resolve.apply(baseRef);
+        TextSample sample;
+        try (Tokenizer tokenizer = Tokenizer.load(baseDir)) {
+            sample = TextSample.of(Files.readString(textFile), tokenizer, settings.sequenceLength(),
+                    settings.batchSize(), settings.sequences());
+        }
+        List<String> models = List.copyOf(initialWeights.keySet());
+        List<Path> dirs = models.stream().map(resolve).toList();
+        try (EntropyObjective objective = EntropyObjective.load(baseDir, dirs, settings.granularity())) {
+            int groups = objective.groups().size();
+            double[][] initial = new double[models.size()][groups];
+            for (int k = 0; k < models.size(); k++) {
+                java.util.Arrays.fill(initial[k], initialWeights.get(models.get(k)));
+            }
+            return search(objective, sample, initial, settings.steps(), settings.learningRate(), models, listener);
+        }
+    }
+
+    /** The search itself, over an opened objective and sample; {@code initial} is [models][groups]. */
+    public static LearnedCoefficients search(EntropyObjective objective, TextSample sample, double[][] initial,
+                                             int steps, double learningRate, List<String> models, Listener listener) {
+        int groups = objective.groups().size();
+        double before = sampleEntropy(objective, sample, initial);
+        AdamW adam = new AdamW(0.9, 0.999, 1e-8, 0);
+        Map<String, float[]> values = new LinkedHashMap<>();
+        float[] flat = new float[models.size() * groups];
+        for (int k = 0; k < models.size(); k++) {
+            for (int g = 0; g < groups; g++) {
+                flat[k * groups + g] = (float) initial[k][g];
+            }
+        }
+        values.put("lambda", flat);
+        for (int step = 0; step < steps; step++) {
+            var batch = sample.batches().get(step % sample.batches().size());
+            EntropyObjective.Evaluation e = objective.valueAndGradient(unflatten(flat, models.size(), groups), batch);
+            float[] gradient = new float[flat.length];
+            for (int k = 0; k < models.size(); k++) {
+                for (int g = 0; g < groups; g++) {
+                    double d = e.gradient()[k][g];
+                    if (!Double.isFinite(d) || !Double.isFinite(e.entropy())) {
+                        throw new MergeException("adamerging diverged at step " + (step + 1)
+                                + ": the entropy or its gradient is not finite (lower lr)");
+                    }
+                    gradient[k * groups + g] = (float) d;
+                }
+            }
+            adam.step(values, Map.of("lambda", gradient), learningRate);
+            listener.stepDone(step + 1, steps, e.entropy());
+        }
+        double[][] learned = unflatten(flat, models.size(), groups);
+        double after = sampleEntropy(objective, sample, learned);
+        return new LearnedCoefficients(models, objective.groups(), initial, learned, before, after, steps,
+                sample.positions());
+    }
+
+    /** Mean entropy per position over every batch of the sample. */
+    public static double sampleEntropy(EntropyObjective objective, TextSample sample, double[][] lambda) {
+        double sum = 0;
+        long positions = 0;
+        for (var b : sample.batches()) {
+            EntropyObjective.Evaluation e = objective.value(lambda, b);
+            sum += e.entropy() * e.positions();
+            positions += e.positions();
+        }
+        return sum / positions;
+    }
+
+    private static double[][] unflatten(float[] flat, int models, int groups) {
+        double[][] out = new double[models][groups];
+        for (int k = 0; k < models; k++) {
+            for (int g = 0; g < groups; g++) {
+                out[k][g] = flat[k * groups + g];
+            }
+        }
+        return out;
+    }
+
+    /** The model's own {@code weight}, else the top-level one, else the paper's 0.3. */
+    private static double initialWeight(MergeRecipe recipe, MergeRecipe.SliceSource s) {
+        for (Map<String, ParameterValue> level : List.of(s.parameters(), recipe.parameters())) {
+            if (level.get("weight") instanceof ParameterValue.Scalar(double v)) {
+                return v;
+            }
+        }
+        return AdaMerging.DEFAULT_INITIAL_WEIGHT;
+    }
+}

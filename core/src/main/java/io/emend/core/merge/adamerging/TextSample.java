@@ -1,0 +1,62 @@
+package io.emend.core.merge.adamerging;
+
+import io.emend.core.eval.Perplexity;
+import io.emend.core.graph.TokenBatch;
+import io.emend.core.tokenizer.Tokenizer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The unlabeled text AdaMerging adapts on, as batches of token sequences: the text is split into documents as
+ * {@link Perplexity#documents} does, each encoded with the BOS and cut into consecutive pieces of at most
+ * {@code sequenceLength} tokens; pieces of fewer than two tokens are dropped and at most {@code sequences} are kept,
+ * in text order. Batches are right-padded.
+ *
+ * @param batches the sequences, {@code batchSize} per batch (the last may hold fewer)
+ */
+public record TextSample(List<TokenBatch> batches) {
+
+    public TextSample {
+        batches = List.copyOf(batches);
+        if (batches.isEmpty()) {
+            throw new IllegalArgumentException("the text has no sequence of two or more tokens");
+        }
+    }
+
+    /** Real (unpadded) token positions over all batches. */
+    public long positions() {
+        long n = 0;
+        for (TokenBatch b : batches) {
+            for (int r = 0; r < b.batchSize(); r++) {
+                for (int t = 0; t < b.length(); t++) {
+                    n += b.real(r, t) ? 1 : 0;
+                }
+            }
+        }
+        return n;
+    }
+
+    public static TextSample of(String text, Tokenizer tokenizer, int sequenceLength, int batchSize, int sequences) {
+        List<int[]> pieces = new ArrayList<>();
+        for (String doc : Perplexity.documents(text)) {
+            int[] ids = tokenizer.encode(doc, true);
+            for (int from = 0; from < ids.length && pieces.size() < sequences; from += sequenceLength) {
+                int to = Math.min(ids.length, from + sequenceLength);
+                if (to - from >= 2) {
+                    pieces.add(Arrays.copyOfRange(ids, from, to));
+                }
+            }
+            if (pieces.size() == sequences) {
+                break;
+            }
+        }
+        List<TokenBatch> batches = new ArrayList<>();
+        for (int i = 0; i < pieces.size(); i += batchSize) {
+            batches.add(TokenBatch.padded(pieces.subList(i, Math.min(pieces.size(), i + batchSize)),
+                    TokenBatch.Padding.RIGHT, 0));
+        }
+        return new TextSample(batches);
+    }
+}
