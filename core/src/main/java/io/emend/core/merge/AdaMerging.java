@@ -7,7 +7,7 @@ import java.util.Map;
  * AdaMerging (Yang et al., 2024): task arithmetic whose coefficients are learned instead of set. Each model's task
  * vector δₖ = xₖ − base gets a coefficient λₖ (task-wise) or one per layer λₖ,ₗ (layer-wise, the tensors outside
  * the layers sharing one more), and the coefficients are fitted by minimizing the prediction entropy of the merged
- * model on unlabeled text, starting from each model's {@code weight}. The merged tensor is then
+ * model on unlabeled text, starting from each model's {@code weight} and kept in [0, 1]. The merged tensor is then
  * <pre>
  *   merged = base + Σₖ λₖ,ₗ₍tensor₎ · δₖ
  * </pre>

@@ -17,8 +17,8 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * AdaMerging's search: Adam on the coefficients λ, minimizing {@link EntropyObjective} over batches of the recipe's
- * unlabeled text taken in turn. The entropy of the whole sample is measured with the initial and with the learned
+ * AdaMerging's search: Adam on the coefficients λ, each step projected back into [0, 1], minimizing
+ * {@link EntropyObjective} over batches of the recipe's unlabeled text taken in turn. The entropy of the whole sample is measured with the initial and with the learned
  * coefficients, so the result shows what the search gained on the text it adapted to.
  */
 public final class CoefficientSearch {
@@ -108,12 +108,24 @@ public final class CoefficientSearch {
                 }
             }
             adam.step(values, Map.of("lambda", gradient), learningRate);
+            project(flat);
             listener.stepDone(step + 1, steps, e.entropy());
         }
         double[][] learned = unflatten(flat, models.size(), groups);
         double after = sampleEntropy(objective, sample, learned);
         return new LearnedCoefficients(models, objective.groups(), initial, learned, before, after, steps,
                 sample.positions());
+    }
+
+    /**
+     * Keeps every coefficient in [0, 1], as the AdaMerging authors' implementation clamps them: entropy alone
+     * rewards a confident model, and an unbounded search finds one by pushing a task vector negative (measured on
+     * stories260k: λ = −0.29 on the WikiText vector, WikiText perplexity 962 against 45 for task arithmetic).
+     */
+    static void project(float[] coefficients) {
+        for (int i = 0; i < coefficients.length; i++) {
+            coefficients[i] = Math.clamp(coefficients[i], 0f, 1f);
+        }
     }
 
     /** Mean entropy per position over every batch of the sample. */

@@ -63,6 +63,11 @@ class CoefficientSearchTest {
         assertTrue(learned.entropyAfter() < learned.entropyBefore() - 1e-3,
                 "entropy " + learned.entropyBefore() + " -> " + learned.entropyAfter());
         assertNotEquals(0.3, learned.learned()[0][0]);
+        for (double[] model : learned.learned()) {
+            for (double lambda : model) {
+                assertTrue(lambda >= 0 && lambda <= 1, "coefficients stay in [0, 1], got " + lambda);
+            }
+        }
     }
 
     @Test
