@@ -150,9 +150,13 @@ public final class TrainingRequests {
         FineTuneRequest.Lora l = r.lora() == null ? new FineTuneRequest.Lora(null, null, null, null) : r.lora();
         int rank = atLeast("lora.rank", l.rank(), DEFAULT_RANK, 1);
         double alpha = positive("lora.alpha", l.alpha(), DEFAULT_ALPHA);
-        if (l.dropout() != null && l.dropout() != 0) {
-            throw new InvalidRequest("lora.dropout", "lora.dropout " + l.dropout() + " is not supported: Emend's"
-                    + " trainer applies no dropout to the adapter input (give 0 or leave it out)");
+        double dropout = l.dropout() == null ? 0 : l.dropout();
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new InvalidRequest("lora.dropout", "lora.dropout must be in [0, 1), got " + l.dropout());
+        }
+        if (dropout > 0 && method != Method.LORA) {
+            throw new InvalidRequest("lora.dropout", "lora.dropout applies to method lora only, not to "
+                    + method.name().toLowerCase(Locale.ROOT));
         }
         List<String> targets = l.targetModules() == null ? List.of() : List.copyOf(l.targetModules());
         for (int i = 0; i < targets.size(); i++) {
@@ -210,7 +214,7 @@ public final class TrainingRequests {
                 single ? null : training, validation, r.seed() == null ? DEFAULT_SEED : r.seed(),
                 new FineTuneRequest.Hyperparameters(epochs, batch, multiplier, steps, seqLen, warmup, accumulation,
                         checkpointEvery, heldOut),
-                method.name().toLowerCase(Locale.ROOT), new FineTuneRequest.Lora(rank, alpha, 0.0, targets),
+                method.name().toLowerCase(Locale.ROOT), new FineTuneRequest.Lora(rank, alpha, dropout, targets),
                 new FineTuneRequest.Forgetting(replay, replayFiles, l2sp, f.hft() != null && f.hft(), orthogonality),
                 gate, new FineTuneRequest.Output(outputModel, alias));
         config(normalized);
@@ -237,7 +241,7 @@ public final class TrainingRequests {
                     h.gradientAccumulation(), h.seqLen(), 1.0, r.seed(),
                     r.validationFile() != null ? 0 : h.heldOutFraction(), h.checkpointEvery(),
                     new FineTuneConfig.Forgetting(r.forgetting().l2sp(), r.forgetting().replayFraction(),
-                            r.forgetting().hft(), r.forgetting().orthogonality()));
+                            r.forgetting().hft(), r.forgetting().orthogonality()), r.lora().dropout());
         } catch (IllegalArgumentException e) {
             throw new InvalidRequest("hyperparameters", e.getMessage());
         }

@@ -180,6 +180,10 @@ public class KubernetesJobs {
             args.add("--replay");
             args.add(inPod(jobId, replay));
         }
+        if (c.loraDropout() > 0) {
+            args.add("--lora-dropout");
+            args.add(Double.toString(c.loraDropout()));
+        }
         if (c.forgetting().replayFraction() > 0) {
             args.add("--replay-fraction");
             args.add(Double.toString(c.forgetting().replayFraction()));

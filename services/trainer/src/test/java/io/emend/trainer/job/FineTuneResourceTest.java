@@ -353,7 +353,8 @@ class FineTuneResourceTest {
         String base = "{\"model\": \"" + model + ":1\", \"training_file\": \"a.jsonl\"";
         expectField(base + ", \"method\": \"qlora\"}", "method", "valid methods: lora, dora, full");
         expectField(base + ", \"hyperparameters\": {\"batch_size\": 0}}", "hyperparameters.batch_size", "at least 1");
-        expectField(base + ", \"lora\": {\"dropout\": 0.1}}", "lora.dropout", "not supported");
+        expectField(base + ", \"lora\": {\"dropout\": 1.5}}", "lora.dropout", "must be in [0, 1)");
+        expectField(base + ", \"method\": \"dora\", \"lora\": {\"dropout\": 0.1}}", "lora.dropout", "lora only");
         expectField(base + ", \"forgetting\": {\"replay_fraction\": 1.5}}", "forgetting.replay_fraction", "[0, 1)");
         expectField(base + ", \"output\": {\"model\": \"Not A Name\"}}", "output.model", "not a valid name");
         expectField("{\"model\": \"" + model + ":1\", \"training_file\": \"../etc/passwd\"}", "training_file",
