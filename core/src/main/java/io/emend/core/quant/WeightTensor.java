@@ -54,7 +54,8 @@ public sealed interface WeightTensor permits F32Tensor, F16Tensor, Q8_0Tensor, Q
 
     /**
      * {@code out[b][outOffset + r] = row r · x[b]} for {@code b < batch} and rows {@code [fromRow, toRow)}.
-     * Activations go four at a time through {@link #dot4}, so each weight row is streamed once per four rows of x.
+     * Below {@link PanelMatMul#MIN_BATCH} rows of x, activations go four at a time through {@link #dot4}, so each
+     * weight row is streamed once per four rows of x; from it on, {@link PanelMatMul} dequantizes each weight once.
      */
     void matMul(float[][] x, int batch, float[][] out, int outOffset, int fromRow, int toRow);
 

@@ -97,5 +97,63 @@ final class KernelAssertions {
             }
         }
         assertTrue(Float.isFinite(out[2]));
+        assertPanelProductAgrees(t, random);
+    }
+
+    /**
+     * The panel product (prefill-sized batches): its 4 × 4 kernel at every width against the scalar dots, and
+     * {@link PanelMatMul#matMul} (host width) for batches that leave 1-3 activation rows over, on row ranges that
+     * leave 1-3 weight rows over, and through the tensor's own matMul from MIN_BATCH on.
+     */
+    static void assertPanelProductAgrees(WeightTensor t, Random random) {
+        int cols = t.cols();
+        float[][] x4 = new float[4][];
+        for (int j = 0; j < 4; j++) {
+            x4[j] = gaussian(random, cols, 1.0);
+        }
+        float[] panel = new float[PanelMatMul.ROWS * cols];
+        int rows = Math.min(PanelMatMul.ROWS, t.rows());
+        for (int i = 0; i < rows; i++) {
+            t.readRow(i, panel, i * cols);
+        }
+        for (VectorSpecies<Float> s : WIDTHS) {
+            float[] dots = new float[16];
+            PanelMatMul.panelVector(s, panel, cols, x4[0], x4[1], x4[2], x4[3], dots);
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < 4; j++) {
+                    assertEquals(t.dotScalar(i, x4[j], 0), dots[i * 4 + j], tolerance(t, i, x4[j], 0),
+                            s + " panel kernel row " + i + " activation " + j);
+                }
+            }
+        }
+        for (int batch : new int[] {1, 3, 4, 6, PanelMatMul.MIN_BATCH, 11}) {
+            float[][] x = new float[batch][];
+            for (int b = 0; b < batch; b++) {
+                x[b] = gaussian(random, cols, 1.0);
+            }
+            for (int from = 0; from < Math.min(2, t.rows()); from++) {
+                float[][] out = new float[batch][t.rows() + 1];
+                PanelMatMul.matMul(t, x, batch, out, 1, from, t.rows());
+                float[][] ref = new float[batch][t.rows() + 1];
+                PanelMatMul.matMulScalar(t, x, batch, ref, 1, from, t.rows());
+                for (int b = 0; b < batch; b++) {
+                    assertEquals(0f, out[b][from], "panel product wrote below its row range");
+                    for (int row = from; row < t.rows(); row++) {
+                        assertEquals(ref[b][1 + row], out[b][1 + row], tolerance(t, row, x[b], 0),
+                                "panel product batch " + batch + " activation " + b + " row " + row);
+                    }
+                }
+            }
+            if (batch >= PanelMatMul.MIN_BATCH) {
+                float[][] out = new float[batch][t.rows()];
+                t.matMul(x, batch, out, 0, 0, t.rows());
+                for (int b = 0; b < batch; b++) {
+                    for (int row = 0; row < t.rows(); row++) {
+                        assertEquals(t.dotScalar(row, x[b], 0), out[b][row], tolerance(t, row, x[b], 0),
+                                "matMul batch " + batch + " activation " + b + " row " + row);
+                    }
+                }
+            }
+        }
     }
 }
