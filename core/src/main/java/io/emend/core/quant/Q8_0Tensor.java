@@ -232,12 +232,41 @@ public final class Q8_0Tensor implements WeightTensor {
 
     @Override
     public void readRow(int row, float[] out, int outOffset) {
+        var species = KernelSpecies.FLOAT;
+        if (species == null) {
+            readRowScalar(row, out, outOffset);
+        } else {
+            readRowVector(species, row, out, outOffset);
+        }
+    }
+
+    @Override
+    public void readRowScalar(int row, float[] out, int outOffset) {
         for (int b = 0; b < blocksPerRow; b++) {
             long at = blockOffset(row, b);
             float d = scale(at);
             for (int i = 0; i < WeightFormat.BLOCK; i++) {
                 out[outOffset + b * WeightFormat.BLOCK + i] =
                         d * data.get(ValueLayout.JAVA_BYTE, at + SCALE_BYTES + i);
+            }
+        }
+    }
+
+    @Override
+    public void readRowVector(VectorSpecies<Float> species, int row, float[] out, int outOffset) {
+        VectorSpecies<Byte> bytes = byteSpecies(species);
+        int lanes = species.length();
+        int parts = bytes.length() / lanes;
+        for (int b = 0; b < blocksPerRow; b++) {
+            long at = blockOffset(row, b);
+            FloatVector d = FloatVector.broadcast(species, scale(at));
+            int ob = outOffset + b * WeightFormat.BLOCK;
+            for (int j = 0; j < WeightFormat.BLOCK; j += bytes.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(bytes, data, at + SCALE_BYTES + j, ByteOrder.LITTLE_ENDIAN);
+                for (int p = 0; p < parts; p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, species, p)).mul(d)
+                            .intoArray(out, ob + j + p * lanes);
+                }
             }
         }
     }

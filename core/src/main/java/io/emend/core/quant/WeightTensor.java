@@ -49,6 +49,16 @@ public sealed interface WeightTensor permits F32Tensor, F16Tensor, Q8_0Tensor, Q
     /** Writes row {@code row}, dequantized to F32, into {@code out[outOffset .. outOffset+cols)}. */
     void readRow(int row, float[] out, int outOffset);
 
+    /** The definition of {@link #readRow}; formats whose rows need unpacking override it and the vector form. */
+    default void readRowScalar(int row, float[] out, int outOffset) {
+        readRow(row, out, outOffset);
+    }
+
+    /** {@link #readRow} with the given species; must equal {@link #readRowScalar} exactly (one product per weight). */
+    default void readRowVector(VectorSpecies<Float> species, int row, float[] out, int outOffset) {
+        readRowScalar(row, out, outOffset);
+    }
+
     /** {@code out[outOffset + r] = row r · x} for rows {@code [fromRow, toRow)}. */
     void matVec(float[] x, int xOffset, float[] out, int outOffset, int fromRow, int toRow);
 

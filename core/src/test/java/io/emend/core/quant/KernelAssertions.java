@@ -34,7 +34,7 @@ final class KernelAssertions {
      */
     static double tolerance(WeightTensor t, int row, float[] x, int xOffset) {
         float[] w = new float[t.cols()];
-        t.readRow(row, w, 0);
+        t.readRowScalar(row, w, 0);
         double abs = 0;
         for (int i = 0; i < w.length; i++) {
             abs += Math.abs((double) w[i] * x[xOffset + i]);
@@ -45,7 +45,7 @@ final class KernelAssertions {
     /** The dot in double from the dequantized row: the meaning both kernels must approximate. */
     static double exactDot(WeightTensor t, int row, float[] x, int xOffset) {
         float[] w = new float[t.cols()];
-        t.readRow(row, w, 0);
+        t.readRowScalar(row, w, 0);
         double s = 0;
         for (int i = 0; i < w.length; i++) {
             s += (double) w[i] * x[xOffset + i];
@@ -61,6 +61,16 @@ final class KernelAssertions {
             xs[b] = gaussian(random, t.cols() + xOffset, 1.0);
         }
         for (int row = 0; row < t.rows(); row++) {
+            float[] scalarRow = new float[t.cols() + 2];
+            t.readRowScalar(row, scalarRow, 2);
+            for (VectorSpecies<Float> s : WIDTHS) {
+                float[] vectorRow = new float[t.cols() + 2];
+                t.readRowVector(s, row, vectorRow, 2);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(scalarRow, vectorRow, s + " readRow, row " + row);
+            }
+            float[] hostRow = new float[t.cols() + 2];
+            t.readRow(row, hostRow, 2);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(scalarRow, hostRow, "readRow, row " + row);
             for (float[] x : xs) {
                 double tol = tolerance(t, row, x, xOffset);
                 double exact = exactDot(t, row, x, xOffset);
