@@ -124,7 +124,7 @@ public final class EngineBench {
                             llamaDecode.add(median(llama.decode(gguf, t, 64, 3)));
                         }
                         bw.add(ReadBandwidth.measure(t, 3));
-                        prefill.add(prefill(decoder, 128, round == 0 ? Math.max(1, o.warmup() / 2) : 1, 3));
+                        prefill.add(prefill(decoder, 128, round == 0 ? o.warmup() : 1, 3));
                         if (llama != null) {
                             llamaPrefill.add(median(llama.prefill(gguf, t, 128, 3)));
                         }

@@ -30,6 +30,15 @@ public sealed interface WeightTensor permits F32Tensor, F16Tensor, Q8_0Tensor, Q
     float dotVector(VectorSpecies<Float> species, int row, float[] x, int xOffset);
 
     /**
+     * {@code out[0] = row0 · x}, {@code out[1] = row1 · x} (rows may be equal): the batch-1 kernel of the formats
+     * whose {@link #matVec} takes rows two at a time, sharing each activation load between them.
+     */
+    default void dot2Vector(VectorSpecies<Float> species, int row0, int row1, float[] x, int xOffset, float[] out) {
+        out[0] = dotVector(species, row0, x, xOffset);
+        out[1] = dotVector(species, row1, x, xOffset);
+    }
+
+    /**
      * Dots of one weight row with four activation rows (each read from {@code xOffset}), written to
      * {@code out[0..4)}: the weight bytes are loaded and unpacked once for all four, which is what makes
      * batched decode cheaper per token than four single decodes.

@@ -80,6 +80,17 @@ final class KernelAssertions {
                     assertEquals(scalar, t.dotVector(s, row, x, xOffset), tol, s + " dot, row " + row);
                 }
             }
+            float[] two = new float[2];
+            int other = (row + 1) % t.rows();
+            for (VectorSpecies<Float> s : WIDTHS) {
+                for (int pair : new int[] {other, row}) {
+                    t.dot2Vector(s, row, pair, xs[1], xOffset, two);
+                    assertEquals(t.dotScalar(row, xs[1], xOffset), two[0], tolerance(t, row, xs[1], xOffset),
+                            s + " dot2 first, row " + row);
+                    assertEquals(t.dotScalar(pair, xs[1], xOffset), two[1], tolerance(t, pair, xs[1], xOffset),
+                            s + " dot2 second, row " + pair);
+                }
+            }
             float[] four = new float[4];
             for (VectorSpecies<Float> s : WIDTHS) {
                 t.dot4Vector(s, row, xs[0], xs[1], xs[2], xs[3], xOffset, four);
@@ -87,6 +98,14 @@ final class KernelAssertions {
                     assertEquals(t.dotScalar(row, xs[b], xOffset), four[b], tolerance(t, row, xs[b], xOffset),
                             s + " dot4 lane " + b + ", row " + row);
                 }
+            }
+        }
+        for (int from = 0; from < t.rows(); from++) {
+            float[] part = new float[t.rows()];
+            t.matVec(xs[2], xOffset, part, 0, from, t.rows());
+            for (int row = 0; row < t.rows(); row++) {
+                assertEquals(row < from ? 0f : t.dotScalar(row, xs[2], xOffset), part[row],
+                        tolerance(t, row, xs[2], xOffset), "matVec from " + from + ", row " + row);
             }
         }
         float[] out = new float[t.rows() + 2];
