@@ -98,10 +98,12 @@ public final class EngineBench {
         Path ggufDir = llama == null ? null : Files.createTempDirectory("emend-engine-bench");
         System.out.println();
         System.out.println("Medians over rounds. BW = streaming read measured in each round (1 GiB, " + ReadBandwidth.STREAMS
-                + " streams per thread, 512-bit loads). Emend cpu = process CPU time / (wall x threads) while decoding.");
+                + " streams per thread, 512-bit loads). Emend cpu = process CPU time / (wall x threads) while decoding; llama.cpp cpu the same for "
+                + "its whole decode run (load and warm-up included).");
         System.out.println("| quant | thr | Emend decode t/s | llama.cpp decode t/s | ratio | Emend prefill128 t/s "
-                + "| llama.cpp pp128 t/s | ratio | weights MB/token | BW GB/s | Emend of BW | llama.cpp of BW | Emend cpu | load |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+                + "| llama.cpp pp128 t/s | ratio | weights MB/token | BW GB/s | Emend of BW | llama.cpp of BW | Emend cpu "
+                + "| llama.cpp cpu | load |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (WeightFormat f : o.quants()) {
             Path gguf = null;
             for (int t : o.threads()) {
@@ -116,12 +118,14 @@ public final class EngineBench {
                     List<Double> llamaDecode = new ArrayList<>();
                     List<Double> llamaPrefill = new ArrayList<>();
                     List<Double> bw = new ArrayList<>();
+                    List<Double> llamaCpu = new ArrayList<>();
                     for (int round = 0; round < o.rounds(); round++) {
                         double[] d = decode(decoder, o.tokens(), round == 0 ? o.warmup() : 1, o.runs());
                         decode.add(d[0]);
                         cpu.add(d[1]);
                         if (llama != null) {
                             llamaDecode.add(median(llama.decode(gguf, t, 64, 3)));
+                            llamaCpu.add(llama.lastCpuShare());
                         }
                         bw.add(ReadBandwidth.measure(t, 3));
                         prefill.add(prefill(decoder, 128, round == 0 ? o.warmup() : 1, 3));
@@ -135,9 +139,11 @@ public final class EngineBench {
                     double refPp = llama != null ? median(llamaPrefill) : anchor(LLAMA_CPP_PP, o.shape(), f, t);
                     double bandwidth = median(bw);
                     long bytes = decoder.weights().bytesPerToken();
-                    System.out.printf("| %s | %d | %.2f | %.2f | %.2f× | %.1f | %.1f | %.2f× | %.1f | %.1f | %.0f%% | %.0f%% | %.0f%% | %s |%n",
+                    System.out.printf("| %s | %d | %.2f | %.2f | %.2f× | %.1f | %.1f | %.2f× | %.1f | %.1f | %.0f%% | %.0f%% | %.0f%% "
+                                    + "| %s | %s |%n",
                             f, t, tps, ref, tps / ref, pp, refPp, pp / refPp, bytes / 1e6, bandwidth / 1e9,
-                            100 * bytes * tps / bandwidth, 100 * bytes * ref / bandwidth, 100 * median(cpu), load());
+                            100 * bytes * tps / bandwidth, 100 * bytes * ref / bandwidth, 100 * median(cpu),
+                            llamaCpu.isEmpty() ? "-" : String.format("%.0f%%", 100 * median(llamaCpu)), load());
                 }
             }
             if (gguf != null) {
