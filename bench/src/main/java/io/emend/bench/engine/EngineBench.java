@@ -2,7 +2,6 @@ package io.emend.bench.engine;
 
 import io.emend.core.generate.Sampler;
 import io.emend.core.infer.Adapter;
-import io.emend.core.infer.ComputePool;
 import io.emend.core.infer.Decoder;
 import io.emend.core.infer.DecoderWeights;
 import io.emend.core.infer.LowRankDelta;
@@ -12,26 +11,28 @@ import io.emend.core.infer.Sequence;
 import io.emend.core.model.LlamaConfig;
 import io.emend.core.quant.KernelSpecies;
 import io.emend.core.quant.WeightFormat;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Decode speed of the quantized engine on random models of ANCHORS.md's shapes, set against llama.cpp's figures
- * there and against the memory bandwidth measured in the same run. Run by hand (see bench/RESULTS.md):
+ * Decode and prefill speed of the quantized engine on random models of ANCHORS.md's shapes, set against llama.cpp
+ * and against the memory bandwidth measured in the same run. With {@code LLAMA_BENCH} set to a {@code llama-bench}
+ * binary, the model is also written as GGUF (the engine's own blocks, same format for every matrix) and llama-bench
+ * runs on it in the same process's rounds, interleaved with the engine (engine, llama-bench, bandwidth, engine
+ * prefill, llama-bench prefill; repeated), so that the ratio compares the two under the same machine load; without
+ * it, ANCHORS.md's figures stand in. Run by hand (see bench/RESULTS.md):
  * <pre>
- * java --add-modules jdk.incubator.vector -cp bench/target/emend-bench.jar:bench/target/lib/* \
+ * LLAMA_BENCH=.../llama-bench java --add-modules jdk.incubator.vector -cp bench/target/emend-bench.jar:bench/target/lib/* \
  *     io.emend.bench.engine.EngineBench [--shape 110m] [--quants f32,f16,q8_0,q4_0] [--threads 1,2]
- *     [--tokens 64] [--warmup 3] [--runs 5] [--streams 1,4,16] [--lora-rank 16]
+ *     [--tokens 64] [--warmup 3] [--runs 5] [--rounds 2] [--streams 1,4,16|none] [--lora-rank 16]
  * </pre>
  */
 public final class EngineBench {
@@ -53,7 +54,7 @@ public final class EngineBench {
     }
 
     record Options(String shape, List<WeightFormat> quants, int[] threads, int tokens, int warmup, int runs,
-                   int[] streams, int loraRank) {
+                   int[] streams, int loraRank, int rounds) {
 
         static Options parse(String[] args) {
             Map<String, String> m = new HashMap<>();
@@ -67,87 +68,168 @@ public final class EngineBench {
                     Arrays.stream(m.getOrDefault("quants", "f32,f16,q8_0,q4_0").split(",")).map(WeightFormat::parse).toList(),
                     ints(m.getOrDefault("threads", "1,2")), Integer.parseInt(m.getOrDefault("tokens", "64")),
                     Integer.parseInt(m.getOrDefault("warmup", "3")), Integer.parseInt(m.getOrDefault("runs", "5")),
-                    ints(m.getOrDefault("streams", "1,4,16")), Integer.parseInt(m.getOrDefault("lora-rank", "16")));
+                    ints(m.getOrDefault("streams", "1,4,16")), Integer.parseInt(m.getOrDefault("lora-rank", "16")),
+                    Integer.parseInt(m.getOrDefault("rounds", "2")));
         }
 
         static int[] ints(String s) {
+            if (s.isBlank() || s.equals("none")) {
+                return new int[0];
+            }
             return Arrays.stream(s.split(",")).mapToInt(Integer::parseInt).toArray();
         }
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws IOException, InterruptedException {
         Options o = Options.parse(args);
         LlamaConfig config = RandomModel.shape(o.shape());
-        System.out.printf("engine bench: shape %s, vector species %s (kernels inlined: %s), %d cores%n", o.shape(),
-                KernelSpecies.FLOAT, KernelSpecies.KERNELS_INLINED, Runtime.getRuntime().availableProcessors());
-        Map<Integer, Double> bandwidth = new HashMap<>();
-        for (int t : o.threads()) {
-            bandwidth.put(t, bandwidth(t));
-            System.out.printf("streaming read bandwidth, %d thread(s): %.1f GB/s (best of 5 passes over 1 GiB)%n", t,
-                    bandwidth.get(t) / 1e9);
-        }
+        String llamaBench = System.getenv("LLAMA_BENCH");
+        LlamaBench llama = llamaBench == null || llamaBench.isBlank() ? null : new LlamaBench(Path.of(llamaBench));
+        System.out.printf("engine bench: shape %s, vector species %s (kernels inlined: %s), %d cores, %s; load %s%n",
+                o.shape(), KernelSpecies.FLOAT, KernelSpecies.KERNELS_INLINED, Runtime.getRuntime().availableProcessors(),
+                cpuModel(), load());
+        System.out.println(llama == null
+                ? "llama.cpp: ANCHORS.md's figures (another machine, another time); set LLAMA_BENCH to run llama-bench here"
+                : "llama.cpp: " + llamaBench + " on the same weights, interleaved with the engine (" + o.rounds()
+                        + " rounds of engine, llama-bench, bandwidth)");
         long start = System.nanoTime();
         RandomModel model = new RandomModel(config, 1234);
         System.out.printf("random model generated in %.1f s%n", (System.nanoTime() - start) / 1e9);
+        Path ggufDir = llama == null ? null : Files.createTempDirectory("emend-engine-bench");
         System.out.println();
-        System.out.println("| quant | thr | decode t/s | llama.cpp t/s | ratio | weights MB/token | GB/s | of measured BW | prefill128 t/s | ratio to llama.cpp pp128 |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        System.out.println("Medians over rounds. BW = streaming read measured in each round (1 GiB, " + ReadBandwidth.STREAMS
+                + " streams per thread, 512-bit loads). Emend cpu = process CPU time / (wall x threads) while decoding; llama.cpp cpu the same for "
+                + "its whole decode run (load and warm-up included).");
+        System.out.println("| quant | thr | Emend decode t/s | llama.cpp decode t/s | ratio | Emend prefill128 t/s "
+                + "| llama.cpp pp128 t/s | ratio | weights MB/token | BW GB/s | Emend of BW | llama.cpp of BW | Emend cpu "
+                + "| llama.cpp cpu | load |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (WeightFormat f : o.quants()) {
+            Path gguf = null;
             for (int t : o.threads()) {
                 try (Decoder decoder = new Decoder(DecoderWeights.load(config, model, QuantRule.uniform(f)), t)) {
-                    // Prefill first: a server's decode always runs after prompts have gone through the batched
-                    // kernels, and measuring decode before any prefill once hid a JIT collapse of Q4_0 decode.
-                    double prefill = prefill(decoder, 128, Math.max(1, o.warmup() / 2), 3);
-                    double tps = decode(decoder, o.tokens(), o.warmup(), o.runs());
+                    if (llama != null && gguf == null) {
+                        gguf = ggufDir.resolve("random-" + o.shape() + "-" + f + ".gguf");
+                        BenchGguf.write(config, decoder.weights(), gguf);
+                    }
+                    List<Double> decode = new ArrayList<>();
+                    List<Double> cpu = new ArrayList<>();
+                    List<Double> prefill = new ArrayList<>();
+                    List<Double> llamaDecode = new ArrayList<>();
+                    List<Double> llamaPrefill = new ArrayList<>();
+                    List<Double> bw = new ArrayList<>();
+                    List<Double> llamaCpu = new ArrayList<>();
+                    for (int round = 0; round < o.rounds(); round++) {
+                        // Prefill first: a server's decode always runs after prompts have gone through the batched
+                        // kernels, and measuring decode before any prefill once hid a JIT collapse of Q4_0 decode.
+                        prefill.add(prefill(decoder, 128, round == 0 ? o.warmup() : 1, 3));
+                        if (llama != null) {
+                            llamaPrefill.add(median(llama.prefill(gguf, t, 128, 3)));
+                        }
+                        double[] d = decode(decoder, o.tokens(), round == 0 ? o.warmup() : 1, o.runs());
+                        decode.add(d[0]);
+                        cpu.add(d[1]);
+                        if (llama != null) {
+                            llamaDecode.add(median(llama.decode(gguf, t, 64, 3)));
+                            llamaCpu.add(llama.lastCpuShare());
+                        }
+                        bw.add(ReadBandwidth.measure(t, 3));
+                    }
+                    double tps = median(decode);
+                    double pp = median(prefill);
+                    double ref = llama != null ? median(llamaDecode) : anchor(LLAMA_CPP, o.shape(), f, t);
+                    double refPp = llama != null ? median(llamaPrefill) : anchor(LLAMA_CPP_PP, o.shape(), f, t);
+                    double bandwidth = median(bw);
                     long bytes = decoder.weights().bytesPerToken();
-                    double[] anchor = LLAMA_CPP.getOrDefault(o.shape(), Map.of()).get(f);
-                    double[] anchorPp = LLAMA_CPP_PP.getOrDefault(o.shape(), Map.of()).get(f);
-                    double ref = anchor == null ? Double.NaN : anchor[Math.min(t, 2) - 1];
-                    double refPp = anchorPp == null ? Double.NaN : anchorPp[Math.min(t, 2) - 1];
-                    double gbs = bytes * tps / 1e9;
-                    System.out.printf("| %s | %d | %.2f | %.2f | %.2f× | %.1f | %.2f | %.0f%% | %.1f | %.2f× |%n", f, t, tps, ref,
-                            tps / ref, bytes / 1e6, gbs, 100 * bytes * tps / bandwidth.get(t), prefill, prefill / refPp);
+                    System.out.printf("| %s | %d | %.2f | %.2f | %.2f× | %.1f | %.1f | %.2f× | %.1f | %.1f | %.0f%% | %.0f%% | %.0f%% "
+                                    + "| %s | %s |%n",
+                            f, t, tps, ref, tps / ref, pp, refPp, pp / refPp, bytes / 1e6, bandwidth / 1e9,
+                            100 * bytes * tps / bandwidth, 100 * bytes * ref / bandwidth, 100 * median(cpu),
+                            llamaCpu.isEmpty() ? "-" : String.format("%.0f%%", 100 * median(llamaCpu)), load());
                 }
             }
+            if (gguf != null) {
+                Files.deleteIfExists(gguf);
+            }
+        }
+        if (ggufDir != null) {
+            Files.deleteIfExists(ggufDir);
         }
         System.out.println();
         int threads = Arrays.stream(o.threads()).max().orElse(1);
         System.out.printf("aggregate decode, %d thread(s), each stream its own 8-token prompt, %d steps; LoRA = rank %d on "
-                + "all seven projections of every layer, two different adapters alternating between streams%n", threads,
-                o.tokens() / 2, o.loraRank());
-        System.out.println("| quant | streams | t/s (no delta) | t/s (LoRA) | LoRA cost |");
-        System.out.println("|---|---|---|---|---|");
+                + "all seven projections of every layer, two different adapters alternating between streams; load %s%n",
+                threads, o.tokens() / 2, o.loraRank(), load());
+        System.out.println("| quant | streams | t/s (no delta) | t/s (LoRA) | LoRA cost | x batch-1 (no delta) |");
+        System.out.println("|---|---|---|---|---|---|");
         for (WeightFormat f : o.quants()) {
-            if (!f.blocked()) {
+            if (!f.blocked() || o.streams().length == 0) {
                 continue;
             }
             try (Decoder decoder = new Decoder(DecoderWeights.load(config, model, QuantRule.uniform(f)), threads)) {
                 Adapter[] adapters = {lora("a", config, o.loraRank(), 1), lora("b", config, o.loraRank(), 2)};
+                double single = Double.NaN;
                 for (int b : o.streams()) {
                     double plain = aggregate(decoder, b, null, o.tokens() / 2, o.warmup(), Math.max(3, o.runs() / 2));
                     double withLora = aggregate(decoder, b, adapters, o.tokens() / 2, o.warmup(), Math.max(3, o.runs() / 2));
-                    System.out.printf("| %s | %d | %.1f | %.1f | %.0f%% |%n", f, b, plain, withLora, 100 * (1 - withLora / plain));
+                    if (b == 1) {
+                        single = plain;
+                    }
+                    System.out.printf("| %s | %d | %.1f | %.1f | %.0f%% | %.2f× |%n", f, b, plain, withLora,
+                            100 * (1 - withLora / plain), plain / single);
                 }
             }
         }
         model.free();
     }
 
-    /** Median tokens/s of {@code runs} generations of {@code tokens} greedy tokens from BOS, after {@code warmup}. */
-    static double decode(Decoder decoder, int tokens, int warmup, int runs) {
+    private static double anchor(Map<String, Map<WeightFormat, double[]>> table, String shape, WeightFormat f, int t) {
+        double[] a = table.getOrDefault(shape, Map.of()).get(f);
+        return a == null ? Double.NaN : a[Math.min(t, 2) - 1];
+    }
+
+    /** The 1-, 5- and 15-minute load averages, as {@code uptime} prints them. */
+    static String load() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+
+    private static String cpuModel() {
+        try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name")).findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .orElse("?");
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
+    }
+
+    /**
+     * Median tokens/s of {@code runs} generations of {@code tokens} greedy tokens from BOS, after {@code warmup}, and the
+     * median share of the decoder's threads the process got while generating (below 1 when the machine is oversubscribed).
+     */
+    static double[] decode(Decoder decoder, int tokens, int warmup, int runs) {
+        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         double[] tps = new double[runs];
+        double[] cpu = new double[runs];
         for (int r = -warmup; r < runs; r++) {
             Sequence s = decoder.newSequence();
             float[] logits = decoder.step(List.of(Decoder.Chunk.next(s, 1))).getFirst()[0];
+            long c0 = os.getProcessCpuTime();
             long t0 = System.nanoTime();
             for (int i = 0; i < tokens; i++) {
                 logits = decoder.step(List.of(Decoder.Chunk.next(s, Sampler.argmax(logits)))).getFirst()[0];
             }
+            long wall = System.nanoTime() - t0;
             if (r >= 0) {
-                tps[r] = tokens / ((System.nanoTime() - t0) / 1e9);
+                tps[r] = tokens / (wall / 1e9);
+                cpu[r] = (os.getProcessCpuTime() - c0) / ((double) wall * decoder.threads());
             }
         }
-        return median(tps);
+        return new double[] {median(tps), median(cpu)};
     }
 
     static double prefill(Decoder decoder, int n, int warmup, int runs) {
@@ -229,46 +311,8 @@ public final class EngineBench {
         return Adapter.of(name, deltas);
     }
 
-    /**
-     * Streaming-read bandwidth: every thread sums its share of a 1 GiB off-heap segment with vector loads into four
-     * accumulators (as ANCHORS.md's C program does with AVX2); best of 5 passes, bytes read / seconds.
-     */
-    static double bandwidth(int threads) {
-        long bytes = 1L << 30;
-        VectorSpecies<Float> species = FloatVector.SPECIES_PREFERRED;
-        try (Arena arena = Arena.ofShared(); ComputePool pool = new ComputePool(threads)) {
-            MemorySegment seg = arena.allocate(bytes, 4096);
-            seg.fill((byte) 1);
-            int chunks = 1024;
-            long chunk = bytes / chunks;
-            double[] sink = new double[threads * 16];
-            double best = 0;
-            for (int pass = 0; pass < 6; pass++) {
-                long t0 = System.nanoTime();
-                pool.run(chunks, (from, to) -> {
-                    FloatVector a0 = FloatVector.zero(species);
-                    FloatVector a1 = FloatVector.zero(species);
-                    FloatVector a2 = FloatVector.zero(species);
-                    FloatVector a3 = FloatVector.zero(species);
-                    long step = species.vectorByteSize();
-                    for (long at = from * chunk; at < to * chunk; at += 4 * step) {
-                        a0 = a0.add(FloatVector.fromMemorySegment(species, seg, at, ByteOrder.LITTLE_ENDIAN));
-                        a1 = a1.add(FloatVector.fromMemorySegment(species, seg, at + step, ByteOrder.LITTLE_ENDIAN));
-                        a2 = a2.add(FloatVector.fromMemorySegment(species, seg, at + 2 * step, ByteOrder.LITTLE_ENDIAN));
-                        a3 = a3.add(FloatVector.fromMemorySegment(species, seg, at + 3 * step, ByteOrder.LITTLE_ENDIAN));
-                    }
-                    sink[(from * threads / chunks) * 16] += a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-                });
-                double seconds = (System.nanoTime() - t0) / 1e9;
-                if (pass > 0) {
-                    best = Math.max(best, bytes / seconds);
-                }
-            }
-            if (Double.isNaN(Arrays.stream(sink).sum())) {
-                throw new IllegalStateException("bandwidth sum is NaN");
-            }
-            return best;
-        }
+    static double median(List<Double> v) {
+        return median(v.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     static double median(double[] v) {

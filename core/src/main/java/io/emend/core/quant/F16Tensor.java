@@ -105,6 +105,11 @@ public final class F16Tensor implements WeightTensor {
 
     @Override
     public void matMul(float[][] x, int batch, float[][] out, int outOffset, int fromRow, int toRow) {
+        if (batch >= PanelMatMul.MIN_BATCH) {
+            // A separate compiled method (its name keeps it out of line, see KernelSpecies): one kernel per method.
+            PanelMatMul.matMul(this, x, batch, out, outOffset, fromRow, toRow);
+            return;
+        }
         float[] four = new float[4];
         int quads = batch & ~3;
         for (int r = fromRow; r < toRow; r++) {

@@ -107,6 +107,11 @@ public final class Q4_0Tensor implements WeightTensor {
 
     @Override
     public void matMul(float[][] x, int batch, float[][] out, int outOffset, int fromRow, int toRow) {
+        if (batch >= PanelMatMul.MIN_BATCH) {
+            // A separate compiled method (its name keeps it out of line, see KernelSpecies): one kernel per method.
+            PanelMatMul.matMul(this, x, batch, out, outOffset, fromRow, toRow);
+            return;
+        }
         float[] four = new float[4];
         int quads = batch & ~3;
         for (int r = fromRow; r < toRow; r++) {
@@ -228,11 +233,41 @@ public final class Q4_0Tensor implements WeightTensor {
 
     @Override
     public void readRow(int row, float[] out, int outOffset) {
+        var species = KernelSpecies.FLOAT;
+        if (species == null) {
+            readRowScalar(row, out, outOffset);
+        } else {
+            readRowVector(species, row, out, outOffset);
+        }
+    }
+
+    @Override
+    public void readRowScalar(int row, float[] out, int outOffset) {
         for (int b = 0; b < blocksPerRow; b++) {
             long at = blockOffset(row, b);
             float d = scale(at);
             for (int i = 0; i < WeightFormat.BLOCK; i++) {
                 out[outOffset + b * WeightFormat.BLOCK + i] = d * quant(at, i);
+            }
+        }
+    }
+
+    @Override
+    public void readRowVector(VectorSpecies<Float> species, int row, float[] out, int outOffset) {
+        int lanes = species.length();
+        int parts = QUANT_BYTES / lanes;
+        for (int b = 0; b < blocksPerRow; b++) {
+            long at = blockOffset(row, b);
+            FloatVector d = FloatVector.broadcast(species, scale(at));
+            int ob = outOffset + b * WeightFormat.BLOCK;
+            ByteVector packed = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, at + SCALE_BYTES,
+                    ByteOrder.LITTLE_ENDIAN);
+            ByteVector low = packed.and((byte) 0x0f).sub((byte) NIBBLE_OFFSET);
+            ByteVector high = packed.lanewise(VectorOperators.LSHR, 4).sub((byte) NIBBLE_OFFSET);
+            for (int p = 0; p < parts; p++) {
+                ((FloatVector) low.convertShape(VectorOperators.B2F, species, p)).mul(d).intoArray(out, ob + p * lanes);
+                ((FloatVector) high.convertShape(VectorOperators.B2F, species, p)).mul(d)
+                        .intoArray(out, ob + QUANT_BYTES + p * lanes);
             }
         }
     }

@@ -88,14 +88,65 @@ public final class Q8_0Tensor implements WeightTensor {
 
     @Override
     public void matVec(float[] x, int xOffset, float[] out, int outOffset, int fromRow, int toRow) {
-        var species = KernelSpecies.FLOAT;
-        for (int r = fromRow; r < toRow; r++) {
-            out[outOffset + r] = species == null ? dotScalar(r, x, xOffset) : dotVector(species, r, x, xOffset);
+        if (KernelSpecies.FLOAT == null) {
+            for (int r = fromRow; r < toRow; r++) {
+                out[outOffset + r] = dotScalar(r, x, xOffset);
+            }
+            return;
         }
+        float[] two = new float[2];
+        for (int r = fromRow; r < toRow; r += 2) {
+            // An odd last row is paired with itself: one kernel in this compiled method (see KernelSpecies).
+            int next = Math.min(r + 1, toRow - 1);
+            dot2Vector(KernelSpecies.FLOAT, r, next, x, xOffset, two);
+            out[outOffset + r] = two[0];
+            out[outOffset + next] = two[1];
+        }
+    }
+
+    /**
+     * Dots of two weight rows with one activation, {@code out[0..2)}: each activation vector is loaded once for both
+     * rows, and the two rows' chains are independent. The batch-1 decode kernel.
+     */
+    @Override
+    public void dot2Vector(VectorSpecies<Float> species, int row0, int row1, float[] x, int xOffset, float[] out) {
+        VectorSpecies<Byte> bytes = byteSpecies(species);
+        int lanes = species.length();
+        int perLoad = bytes.length();
+        int parts = perLoad / lanes;
+        FloatVector acc0 = FloatVector.zero(species);
+        FloatVector acc1 = FloatVector.zero(species);
+        long base0 = blockOffset(row0, 0);
+        long base1 = blockOffset(row1, 0);
+        for (int b = 0; b < blocksPerRow; b++) {
+            long at0 = base0 + (long) b * BLOCK_BYTES;
+            long at1 = base1 + (long) b * BLOCK_BYTES;
+            int xb = xOffset + b * WeightFormat.BLOCK;
+            FloatVector s0 = FloatVector.zero(species);
+            FloatVector s1 = FloatVector.zero(species);
+            for (int j = 0; j < WeightFormat.BLOCK; j += perLoad) {
+                ByteVector q0 = ByteVector.fromMemorySegment(bytes, data, at0 + SCALE_BYTES + j, ByteOrder.LITTLE_ENDIAN);
+                ByteVector q1 = ByteVector.fromMemorySegment(bytes, data, at1 + SCALE_BYTES + j, ByteOrder.LITTLE_ENDIAN);
+                for (int p = 0; p < parts; p++) {
+                    FloatVector xv = FloatVector.fromArray(species, x, xb + j + p * lanes);
+                    s0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, species, p)).fma(xv, s0);
+                    s1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, species, p)).fma(xv, s1);
+                }
+            }
+            acc0 = s0.fma(FloatVector.broadcast(species, scale(at0)), acc0);
+            acc1 = s1.fma(FloatVector.broadcast(species, scale(at1)), acc1);
+        }
+        out[0] = acc0.reduceLanes(VectorOperators.ADD);
+        out[1] = acc1.reduceLanes(VectorOperators.ADD);
     }
 
     @Override
     public void matMul(float[][] x, int batch, float[][] out, int outOffset, int fromRow, int toRow) {
+        if (batch >= PanelMatMul.MIN_BATCH) {
+            // A separate compiled method (its name keeps it out of line, see KernelSpecies): one kernel per method.
+            PanelMatMul.matMul(this, x, batch, out, outOffset, fromRow, toRow);
+            return;
+        }
         float[] four = new float[4];
         int quads = batch & ~3;
         for (int r = fromRow; r < toRow; r++) {
@@ -227,12 +278,41 @@ public final class Q8_0Tensor implements WeightTensor {
 
     @Override
     public void readRow(int row, float[] out, int outOffset) {
+        var species = KernelSpecies.FLOAT;
+        if (species == null) {
+            readRowScalar(row, out, outOffset);
+        } else {
+            readRowVector(species, row, out, outOffset);
+        }
+    }
+
+    @Override
+    public void readRowScalar(int row, float[] out, int outOffset) {
         for (int b = 0; b < blocksPerRow; b++) {
             long at = blockOffset(row, b);
             float d = scale(at);
             for (int i = 0; i < WeightFormat.BLOCK; i++) {
                 out[outOffset + b * WeightFormat.BLOCK + i] =
                         d * data.get(ValueLayout.JAVA_BYTE, at + SCALE_BYTES + i);
+            }
+        }
+    }
+
+    @Override
+    public void readRowVector(VectorSpecies<Float> species, int row, float[] out, int outOffset) {
+        VectorSpecies<Byte> bytes = byteSpecies(species);
+        int lanes = species.length();
+        int parts = bytes.length() / lanes;
+        for (int b = 0; b < blocksPerRow; b++) {
+            long at = blockOffset(row, b);
+            FloatVector d = FloatVector.broadcast(species, scale(at));
+            int ob = outOffset + b * WeightFormat.BLOCK;
+            for (int j = 0; j < WeightFormat.BLOCK; j += bytes.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(bytes, data, at + SCALE_BYTES + j, ByteOrder.LITTLE_ENDIAN);
+                for (int p = 0; p < parts; p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, species, p)).mul(d)
+                            .intoArray(out, ob + j + p * lanes);
+                }
             }
         }
     }

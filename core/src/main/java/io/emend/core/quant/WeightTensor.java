@@ -30,6 +30,15 @@ public sealed interface WeightTensor permits F32Tensor, F16Tensor, Q8_0Tensor, Q
     float dotVector(VectorSpecies<Float> species, int row, float[] x, int xOffset);
 
     /**
+     * {@code out[0] = row0 · x}, {@code out[1] = row1 · x} (rows may be equal): the batch-1 kernel of the formats
+     * whose {@link #matVec} takes rows two at a time, sharing each activation load between them.
+     */
+    default void dot2Vector(VectorSpecies<Float> species, int row0, int row1, float[] x, int xOffset, float[] out) {
+        out[0] = dotVector(species, row0, x, xOffset);
+        out[1] = dotVector(species, row1, x, xOffset);
+    }
+
+    /**
      * Dots of one weight row with four activation rows (each read from {@code xOffset}), written to
      * {@code out[0..4)}: the weight bytes are loaded and unpacked once for all four, which is what makes
      * batched decode cheaper per token than four single decodes.
@@ -49,12 +58,23 @@ public sealed interface WeightTensor permits F32Tensor, F16Tensor, Q8_0Tensor, Q
     /** Writes row {@code row}, dequantized to F32, into {@code out[outOffset .. outOffset+cols)}. */
     void readRow(int row, float[] out, int outOffset);
 
+    /** The definition of {@link #readRow}; formats whose rows need unpacking override it and the vector form. */
+    default void readRowScalar(int row, float[] out, int outOffset) {
+        readRow(row, out, outOffset);
+    }
+
+    /** {@link #readRow} with the given species; must equal {@link #readRowScalar} exactly (one product per weight). */
+    default void readRowVector(VectorSpecies<Float> species, int row, float[] out, int outOffset) {
+        readRowScalar(row, out, outOffset);
+    }
+
     /** {@code out[outOffset + r] = row r · x} for rows {@code [fromRow, toRow)}. */
     void matVec(float[] x, int xOffset, float[] out, int outOffset, int fromRow, int toRow);
 
     /**
      * {@code out[b][outOffset + r] = row r · x[b]} for {@code b < batch} and rows {@code [fromRow, toRow)}.
-     * Activations go four at a time through {@link #dot4}, so each weight row is streamed once per four rows of x.
+     * Below {@link PanelMatMul#MIN_BATCH} rows of x, activations go four at a time through {@link #dot4}, so each
+     * weight row is streamed once per four rows of x; from it on, {@link PanelMatMul} dequantizes each weight once.
      */
     void matMul(float[][] x, int batch, float[][] out, int outOffset, int fromRow, int toRow);
 

@@ -34,7 +34,7 @@ final class KernelAssertions {
      */
     static double tolerance(WeightTensor t, int row, float[] x, int xOffset) {
         float[] w = new float[t.cols()];
-        t.readRow(row, w, 0);
+        t.readRowScalar(row, w, 0);
         double abs = 0;
         for (int i = 0; i < w.length; i++) {
             abs += Math.abs((double) w[i] * x[xOffset + i]);
@@ -45,7 +45,7 @@ final class KernelAssertions {
     /** The dot in double from the dequantized row: the meaning both kernels must approximate. */
     static double exactDot(WeightTensor t, int row, float[] x, int xOffset) {
         float[] w = new float[t.cols()];
-        t.readRow(row, w, 0);
+        t.readRowScalar(row, w, 0);
         double s = 0;
         for (int i = 0; i < w.length; i++) {
             s += (double) w[i] * x[xOffset + i];
@@ -61,6 +61,16 @@ final class KernelAssertions {
             xs[b] = gaussian(random, t.cols() + xOffset, 1.0);
         }
         for (int row = 0; row < t.rows(); row++) {
+            float[] scalarRow = new float[t.cols() + 2];
+            t.readRowScalar(row, scalarRow, 2);
+            for (VectorSpecies<Float> s : WIDTHS) {
+                float[] vectorRow = new float[t.cols() + 2];
+                t.readRowVector(s, row, vectorRow, 2);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(scalarRow, vectorRow, s + " readRow, row " + row);
+            }
+            float[] hostRow = new float[t.cols() + 2];
+            t.readRow(row, hostRow, 2);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(scalarRow, hostRow, "readRow, row " + row);
             for (float[] x : xs) {
                 double tol = tolerance(t, row, x, xOffset);
                 double exact = exactDot(t, row, x, xOffset);
@@ -70,6 +80,17 @@ final class KernelAssertions {
                     assertEquals(scalar, t.dotVector(s, row, x, xOffset), tol, s + " dot, row " + row);
                 }
             }
+            float[] two = new float[2];
+            int other = (row + 1) % t.rows();
+            for (VectorSpecies<Float> s : WIDTHS) {
+                for (int pair : new int[] {other, row}) {
+                    t.dot2Vector(s, row, pair, xs[1], xOffset, two);
+                    assertEquals(t.dotScalar(row, xs[1], xOffset), two[0], tolerance(t, row, xs[1], xOffset),
+                            s + " dot2 first, row " + row);
+                    assertEquals(t.dotScalar(pair, xs[1], xOffset), two[1], tolerance(t, pair, xs[1], xOffset),
+                            s + " dot2 second, row " + pair);
+                }
+            }
             float[] four = new float[4];
             for (VectorSpecies<Float> s : WIDTHS) {
                 t.dot4Vector(s, row, xs[0], xs[1], xs[2], xs[3], xOffset, four);
@@ -77,6 +98,14 @@ final class KernelAssertions {
                     assertEquals(t.dotScalar(row, xs[b], xOffset), four[b], tolerance(t, row, xs[b], xOffset),
                             s + " dot4 lane " + b + ", row " + row);
                 }
+            }
+        }
+        for (int from = 0; from < t.rows(); from++) {
+            float[] part = new float[t.rows()];
+            t.matVec(xs[2], xOffset, part, 0, from, t.rows());
+            for (int row = 0; row < t.rows(); row++) {
+                assertEquals(row < from ? 0f : t.dotScalar(row, xs[2], xOffset), part[row],
+                        tolerance(t, row, xs[2], xOffset), "matVec from " + from + ", row " + row);
             }
         }
         float[] out = new float[t.rows() + 2];
@@ -97,5 +126,63 @@ final class KernelAssertions {
             }
         }
         assertTrue(Float.isFinite(out[2]));
+        assertPanelProductAgrees(t, random);
+    }
+
+    /**
+     * The panel product (prefill-sized batches): its 4 × 4 kernel at every width against the scalar dots, and
+     * {@link PanelMatMul#matMul} (host width) for batches that leave 1-3 activation rows over, on row ranges that
+     * leave 1-3 weight rows over, and through the tensor's own matMul from MIN_BATCH on.
+     */
+    static void assertPanelProductAgrees(WeightTensor t, Random random) {
+        int cols = t.cols();
+        float[][] x4 = new float[4][];
+        for (int j = 0; j < 4; j++) {
+            x4[j] = gaussian(random, cols, 1.0);
+        }
+        float[] panel = new float[PanelMatMul.ROWS * cols];
+        int rows = Math.min(PanelMatMul.ROWS, t.rows());
+        for (int i = 0; i < rows; i++) {
+            t.readRow(i, panel, i * cols);
+        }
+        for (VectorSpecies<Float> s : WIDTHS) {
+            float[] dots = new float[16];
+            PanelMatMul.panelVector(s, panel, cols, x4[0], x4[1], x4[2], x4[3], dots);
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < 4; j++) {
+                    assertEquals(t.dotScalar(i, x4[j], 0), dots[i * 4 + j], tolerance(t, i, x4[j], 0),
+                            s + " panel kernel row " + i + " activation " + j);
+                }
+            }
+        }
+        for (int batch : new int[] {1, 3, 4, 6, PanelMatMul.MIN_BATCH, 11}) {
+            float[][] x = new float[batch][];
+            for (int b = 0; b < batch; b++) {
+                x[b] = gaussian(random, cols, 1.0);
+            }
+            for (int from = 0; from < Math.min(2, t.rows()); from++) {
+                float[][] out = new float[batch][t.rows() + 1];
+                PanelMatMul.matMul(t, x, batch, out, 1, from, t.rows());
+                float[][] ref = new float[batch][t.rows() + 1];
+                PanelMatMul.matMulScalar(t, x, batch, ref, 1, from, t.rows());
+                for (int b = 0; b < batch; b++) {
+                    assertEquals(0f, out[b][from], "panel product wrote below its row range");
+                    for (int row = from; row < t.rows(); row++) {
+                        assertEquals(ref[b][1 + row], out[b][1 + row], tolerance(t, row, x[b], 0),
+                                "panel product batch " + batch + " activation " + b + " row " + row);
+                    }
+                }
+            }
+            if (batch >= PanelMatMul.MIN_BATCH) {
+                float[][] out = new float[batch][t.rows()];
+                t.matMul(x, batch, out, 0, 0, t.rows());
+                for (int b = 0; b < batch; b++) {
+                    for (int row = 0; row < t.rows(); row++) {
+                        assertEquals(t.dotScalar(row, x[b], 0), out[b][row], tolerance(t, row, x[b], 0),
+                                "matMul batch " + batch + " activation " + b + " row " + row);
+                    }
+                }
+            }
+        }
     }
 }
