@@ -5,7 +5,7 @@ import io.emend.core.edit.EditRequest;
 import io.emend.core.edit.ServedDelta;
 import io.emend.core.edit.SubjectPrompt;
 import io.emend.core.infer.Adapter;
-import io.emend.core.infer.LlamaDecoder;
+import io.emend.core.infer.Decoder;
 import io.emend.core.infer.QuantRule;
 import io.emend.core.infer.Sequence;
 import io.emend.core.merge.plan.MergeExecutor;
@@ -53,7 +53,7 @@ final class EditRetention {
         out.println("|---|---|---|---|---|");
         Scores reference = null;
         for (WeightFormat f : List.of(WeightFormat.F32, WeightFormat.Q8_0, WeightFormat.Q4_0)) {
-            try (LlamaDecoder d = LlamaDecoder.load(edited, Optional.empty(), QuantRule.uniform(f), threads)) {
+            try (Decoder d = Decoder.load(edited, Optional.empty(), QuantRule.uniform(f), threads)) {
                 Scores s = score(d, null, tokenizer, requests);
                 if (reference == null) {
                     reference = s;
@@ -62,7 +62,7 @@ final class EditRetention {
             }
         }
         for (WeightFormat f : List.of(WeightFormat.Q8_0, WeightFormat.Q4_0)) {
-            try (LlamaDecoder d = LlamaDecoder.load(base, Optional.empty(), QuantRule.uniform(f), threads)) {
+            try (Decoder d = Decoder.load(base, Optional.empty(), QuantRule.uniform(f), threads)) {
                 row(out, "base " + f + " + edit factors as delta", score(d, ServedDelta.adapter(method, delta), tokenizer, requests),
                         reference);
                 if (f == WeightFormat.Q8_0) {
@@ -87,7 +87,7 @@ final class EditRetention {
             }
             String name = recipe.startsWith("merge_method: task_arithmetic") ? "task arithmetic (1, 1)"
                     : "linear (0.5, 0.5)";
-            try (LlamaDecoder d = LlamaDecoder.load(merged, Optional.empty(), QuantRule.uniform(WeightFormat.F32),
+            try (Decoder d = Decoder.load(merged, Optional.empty(), QuantRule.uniform(WeightFormat.F32),
                     threads)) {
                 row(out, "merged with another fine-tune, " + name + ", F32", score(d, null, tokenizer, requests),
                         reference);
@@ -103,7 +103,7 @@ final class EditRetention {
     }
 
     /** Efficacy, paraphrase and neighborhood of the requests on one engine model. */
-    static Scores score(LlamaDecoder d, Adapter adapter, Tokenizer tokenizer, List<EditRequest> requests) {
+    static Scores score(Decoder d, Adapter adapter, Tokenizer tokenizer, List<EditRequest> requests) {
         int efficacy = 0;
         int paraphrase = 0;
         int paraphrased = 0;
@@ -136,14 +136,14 @@ final class EditRetention {
     }
 
     /** Mean per-token log-probability of {@code target} as the continuation of {@code prompt}. */
-    static double logProb(LlamaDecoder d, Adapter adapter, Tokenizer tokenizer, String prompt, String target) {
+    static double logProb(Decoder d, Adapter adapter, Tokenizer tokenizer, String prompt, String target) {
         int[] p = tokenizer.encode(prompt, true);
         int[] t = SubjectPrompt.continuation(tokenizer, prompt, target);
         int[] row = new int[p.length + t.length - 1];
         System.arraycopy(p, 0, row, 0, p.length);
         System.arraycopy(t, 0, row, p.length, t.length - 1);
         Sequence s = d.newSequence(adapter);
-        float[][] logits = d.step(List.of(new LlamaDecoder.Chunk(s, row, true))).getFirst();
+        float[][] logits = d.step(List.of(new Decoder.Chunk(s, row, true))).getFirst();
         double sum = 0;
         for (int j = 0; j < t.length; j++) {
             float[] l = logits[p.length - 1 + j];

@@ -8,7 +8,7 @@ import io.emend.core.graph.ForwardOptions;
 import io.emend.core.graph.TokenBatch;
 import io.emend.core.graph.Transformer;
 import io.emend.core.infer.Adapter;
-import io.emend.core.infer.LlamaDecoder;
+import io.emend.core.infer.Decoder;
 import io.emend.core.infer.QuantRule;
 import io.emend.core.quant.WeightFormat;
 import io.emend.core.tokenizer.Tokenizer;
@@ -54,12 +54,12 @@ class ServedDeltaTest {
         QuantRule f32 = QuantRule.uniform(WeightFormat.F32);
         float[] served;
         float[] plain;
-        try (LlamaDecoder base = LlamaDecoder.load(STORIES, Optional.empty(), f32, 1)) {
+        try (Decoder base = Decoder.load(STORIES, Optional.empty(), f32, 1)) {
             served = base.prefill(base.newSequence(adapter), ids, 64);
             plain = base.prefill(base.newSequence(), ids, 64);
         }
         float[] folded;
-        try (LlamaDecoder edited = LlamaDecoder.load(materialized, Optional.empty(), f32, 1)) {
+        try (Decoder edited = Decoder.load(materialized, Optional.empty(), f32, 1)) {
             folded = edited.prefill(edited.newSequence(), ids, 64);
         }
         double moved = 0;
