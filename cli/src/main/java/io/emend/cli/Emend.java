@@ -44,6 +44,7 @@ import picocli.CommandLine.Command;
                 io.emend.cli.edit.EditCommand.class,
                 io.emend.cli.serve.ServeCommand.class,
                 io.emend.cli.export.ExportCommand.class,
+                io.emend.cli.datasets.DatasetsCommand.class,
         })
 public final class Emend implements Runnable {
 

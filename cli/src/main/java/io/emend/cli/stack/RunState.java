@@ -24,8 +24,8 @@ public record RunState(StackPorts ports, Map<Component, ProcessHandle> processes
 
     private static final String STACK_FILE = "stack.properties";
 
-    /** Records a stack that has just been started. */
-    static void write(Workspace workspace, StackPorts ports, Map<Component, ProcessHandle> processes) {
+    /** Records a stack that has just been started (public for tests that stand a broker up as {@code up} would). */
+    public static void write(Workspace workspace, StackPorts ports, Map<Component, ProcessHandle> processes) {
         try {
             Files.createDirectories(workspace.run());
             for (Map.Entry<Component, ProcessHandle> e : processes.entrySet()) {
