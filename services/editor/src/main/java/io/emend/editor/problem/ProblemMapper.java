@@ -12,11 +12,9 @@ import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
 import jakarta.ws.rs.WebApplicationException;
-import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
-import java.util.UUID;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
@@ -73,12 +71,12 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public Response unauthenticated(UnauthorizedException e, UriInfo uri) {
-        return unauthorized(uri);
+        return Problem.unauthorized(uri.getPath());
     }
 
     @ServerExceptionMapper
     public Response unauthenticated(AuthenticationFailedException e, UriInfo uri) {
-        return unauthorized(uri);
+        return Problem.unauthorized(uri.getPath());
     }
 
     @ServerExceptionMapper
@@ -90,29 +88,12 @@ public class ProblemMapper {
     /** Routing and media-type failures Quarkus raises itself: 404, 405, 406, 415 keep their status. */
     @ServerExceptionMapper
     public Response web(WebApplicationException e, UriInfo uri) {
-        int status = e.getResponse().getStatus();
-        if (status >= 500) {
-            return unexpected(e, uri);
-        }
-        String detail = switch (status) {
-            case 415 -> "send the request as application/json";
-            case 404 -> "no such resource: " + uri.getPath();
-            default -> e.getMessage();
-        };
-        return problem(status, "http-" + status, detail, uri, List.of());
+        return Problem.web(e, uri.getPath(), "editor", "send the request as application/json");
     }
 
     @ServerExceptionMapper
     public Response unexpected(Exception e, UriInfo uri) {
-        String reference = UUID.randomUUID().toString();
-        LOG.errorf(e, "unexpected failure %s on %s", reference, uri.getPath());
-        return problem(500, "internal", "the editor failed unexpectedly; log reference " + reference, uri, List.of());
-    }
-
-    private static Response unauthorized(UriInfo uri) {
-        return Response.fromResponse(Problem.of(401, "unauthorized",
-                        "a valid bearer token (RS256 JWT, issuer emend) is required", uri.getPath(), null, List.of())
-                .toResponse()).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer").build();
+        return Problem.internal(e, uri.getPath(), "editor");
     }
 
     private static Response problem(int status, String reason, String detail, UriInfo uri,

@@ -12,11 +12,9 @@ import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
 import jakarta.ws.rs.WebApplicationException;
-import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.UriInfo;
 import java.util.List;
-import java.util.UUID;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
@@ -71,12 +69,12 @@ public class ProblemMapper {
 
     @ServerExceptionMapper
     public Response unauthenticated(UnauthorizedException e, UriInfo uri) {
-        return unauthorized(uri);
+        return Problem.unauthorized(uri.getPath());
     }
 
     @ServerExceptionMapper
     public Response unauthenticated(AuthenticationFailedException e, UriInfo uri) {
-        return unauthorized(uri);
+        return Problem.unauthorized(uri.getPath());
     }
 
     @ServerExceptionMapper
@@ -88,39 +86,16 @@ public class ProblemMapper {
     /** Routing and media-type failures Quarkus raises itself: 404, 405, 406, 415 keep their status. */
     @ServerExceptionMapper
     public Response web(WebApplicationException e, UriInfo uri) {
-        int status = e.getResponse().getStatus();
-        if (status >= 500) {
-            return unexpected(e, uri);
-        }
-        String detail = switch (status) {
-            case 415 -> "send the recipe as application/json or application/yaml";
-            case 404 -> "no such resource: " + uri.getPath();
-            default -> e.getMessage();
-        };
-        return problem(status, "http-" + status, detail, uri, null, List.of());
+        return Problem.web(e, uri.getPath(), "merger", "send the recipe as application/json or application/yaml");
     }
 
     @ServerExceptionMapper
     public Response unexpected(Exception e, UriInfo uri) {
-        String reference = UUID.randomUUID().toString();
-        LOG.errorf(e, "unexpected failure %s on %s", reference, uri.getPath());
-        return problem(500, "internal", "the merger failed unexpectedly; log reference " + reference, uri, null,
-                List.of());
-    }
-
-    private static Response unauthorized(UriInfo uri) {
-        return Response.status(401).type(Problem.MEDIA_TYPE).header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
-                .entity(new Problem(Problem.TYPE_PREFIX + "unauthorized", "Unauthorized", 401,
-                        "a valid bearer token (RS256 JWT, issuer emend) is required", uri.getPath(), null, List.of()))
-                .build();
+        return Problem.internal(e, uri.getPath(), "merger");
     }
 
     private static Response problem(int status, String type, String detail, UriInfo uri, Integer line,
                                     List<Problem.FieldError> errors) {
-        return Response.status(status).type(Problem.MEDIA_TYPE)
-                .entity(new Problem(Problem.TYPE_PREFIX + type, Response.Status.fromStatusCode(status) == null
-                        ? "HTTP " + status : Response.Status.fromStatusCode(status).getReasonPhrase(), status, detail,
-                        uri.getPath(), line, errors))
-                .build();
+        return Problem.of(status, type, detail, uri.getPath(), line, errors).toResponse();
     }
 }
