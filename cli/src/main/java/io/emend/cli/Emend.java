@@ -1,5 +1,6 @@
 package io.emend.cli;
 
+import io.emend.cli.auth.KeysCommand;
 import io.emend.cli.auth.TokenCommand;
 import io.emend.cli.merge.MergeCommand;
 import io.emend.cli.registry.AliasesCommand;
@@ -30,6 +31,7 @@ import picocli.CommandLine.Command;
                 StatusCommand.class,
                 LogsCommand.class,
                 TokenCommand.class,
+                KeysCommand.class,
                 ModelsCommand.class,
                 VersionsCommand.class,
                 AliasesCommand.class,
