@@ -23,6 +23,14 @@ public interface ServingConfig {
      */
     Optional<String> defaultModel();
 
+    /**
+     * {@code emend.serving.default-model-retry}: the longest wait between attempts to load the default model after a
+     * failure (the waits double from one second up to it), so a replica that starts before its model is imported or
+     * while the registry is down becomes ready once the model can be had; default {@code 30s}.
+     */
+    @WithDefault("30s")
+    java.time.Duration defaultModelRetry();
+
     /** {@code emend.serving.quant}: the engine's quantization rule ({@code f32}, {@code f16}, {@code q8_0}, {@code q4_0}, {@code mixed} or {@code attention=q8_0,mlp=q4_0,head=q8_0}); default {@code q8_0}. */
     @WithDefault("q8_0")
     String quant();

@@ -27,7 +27,8 @@ public class ModelReadiness implements HealthCheck {
             case DefaultModelLoader.State.None n -> b.up();
             case DefaultModelLoader.State.Loaded l -> b.up().withData("default", l.ref());
             case DefaultModelLoader.State.Loading l -> b.down().withData("default", l.ref()).withData("loading", true);
-            case DefaultModelLoader.State.Failed f -> b.down().withData("default", f.ref()).withData("error", f.reason());
+            case DefaultModelLoader.State.Failed f -> b.down().withData("default", f.ref()).withData("error", f.reason())
+                    .withData("attempts", f.attempts());
         }
         models.served().forEach(e -> b.withData(e.getKey(), e.getValue().version().toString()));
         return b.build();
