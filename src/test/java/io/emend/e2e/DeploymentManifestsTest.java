@@ -35,7 +35,9 @@ class DeploymentManifestsTest {
 
     private static final Path ROOT = Path.of(System.getProperty("emend.root"));
     private static final List<String> SERVICES = List.of("registry", "trainer", "editor", "merger", "serving");
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    /** Duplicate keys are an error to Docker Compose and kubectl, so here too. */
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     /** A key documented in a config interface's Javadoc, or one that a default or a property expands ({@code ${key}}). */
     private static final Pattern DOCUMENTED_KEY =
             Pattern.compile("(?:\\{@code |\\$\\{)((?:emend|quarkus|mp|kafka)\\.[a-z0-9.\\-]+)");
@@ -178,7 +180,7 @@ class DeploymentManifestsTest {
 
     private static List<JsonNode> k8s(String file) throws IOException {
         List<JsonNode> docs = new ArrayList<>();
-        try (YAMLParser parser = new YAMLFactory().createParser(ROOT.resolve("k8s").resolve(file).toFile())) {
+        try (YAMLParser parser = (YAMLParser) YAML.getFactory().createParser(ROOT.resolve("k8s").resolve(file).toFile())) {
             YAML.readValues(parser, JsonNode.class).forEachRemaining(docs::add);
         }
         return docs;
