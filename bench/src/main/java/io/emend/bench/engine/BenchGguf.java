@@ -1,6 +1,7 @@
 package io.emend.bench.engine;
 
 import io.emend.core.format.gguf.GgmlType;
+import io.emend.core.format.gguf.GgufExport;
 import io.emend.core.format.gguf.GgufValue;
 import io.emend.core.format.gguf.GgufValueType;
 import io.emend.core.format.gguf.GgufWriter;
@@ -76,32 +77,8 @@ final class BenchGguf {
         };
     }
 
-    /** {@code enum llama_ftype}: the file's main type, as llama.cpp's quantize writes it. */
-    private static int fileType(GgmlType t) {
-        return switch (t) {
-            case F32 -> 0;
-            case F16 -> 1;
-            case Q4_0 -> 2;
-            case Q8_0 -> 7;
-        };
-    }
-
     private static Map<String, GgufValue> metadata(LlamaConfig c, GgmlType type) {
-        Map<String, GgufValue> m = new LinkedHashMap<>();
-        m.put("general.architecture", GgufValue.string("llama"));
-        m.put("general.name", GgufValue.string("emend-engine-bench"));
-        m.put("general.file_type", GgufValue.uint32(fileType(type)));
-        m.put("general.quantization_version", GgufValue.uint32(2));
-        m.put("llama.vocab_size", GgufValue.uint32(c.vocabSize()));
-        m.put("llama.context_length", GgufValue.uint32(c.maxPositions()));
-        m.put("llama.embedding_length", GgufValue.uint32(c.hiddenSize()));
-        m.put("llama.block_count", GgufValue.uint32(c.numLayers()));
-        m.put("llama.feed_forward_length", GgufValue.uint32(c.intermediateSize()));
-        m.put("llama.rope.dimension_count", GgufValue.uint32(c.headDim()));
-        m.put("llama.attention.head_count", GgufValue.uint32(c.numHeads()));
-        m.put("llama.attention.head_count_kv", GgufValue.uint32(c.numKvHeads()));
-        m.put("llama.attention.layer_norm_rms_epsilon", GgufValue.float32((float) c.rmsNormEps()));
-        m.put("llama.rope.freq_base", GgufValue.float32((float) c.ropeTheta()));
+        Map<String, GgufValue> m = GgufExport.architecture(c, "emend-engine-bench", type);
         List<String> tokens = new ArrayList<>(c.vocabSize());
         List<Double> scores = new ArrayList<>(c.vocabSize());
         List<Long> types = new ArrayList<>(c.vocabSize());

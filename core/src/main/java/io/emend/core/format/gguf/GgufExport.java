@@ -227,9 +227,20 @@ public final class GgufExport {
 
     private static Map<String, GgufValue> metadata(LlamaConfig c, Vocabulary vocabulary, Path modelDir,
                                                    GgmlType weightType) {
+        Map<String, GgufValue> m = architecture(c,
+                modelDir.toAbsolutePath().normalize().getFileName().toString(), weightType);
+        tokenizer(m, c, vocabulary);
+        return m;
+    }
+
+    /**
+     * The general and {@code llama.*} keys llama.cpp needs to build a Llama model of this shape, for a file whose main
+     * weight type is {@code weightType}; the caller adds the {@code tokenizer.ggml.*} keys.
+     */
+    public static Map<String, GgufValue> architecture(LlamaConfig c, String name, GgmlType weightType) {
         Map<String, GgufValue> m = new LinkedHashMap<>();
         m.put("general.architecture", GgufValue.string("llama"));
-        m.put("general.name", GgufValue.string(modelDir.toAbsolutePath().normalize().getFileName().toString()));
+        m.put("general.name", GgufValue.string(name));
         m.put("general.file_type", GgufValue.uint32(FILE_TYPE.get(weightType)));
         if (weightType == GgmlType.Q8_0 || weightType == GgmlType.Q4_0) {
             m.put("general.quantization_version", GgufValue.uint32(QUANTIZATION_VERSION));
@@ -246,7 +257,6 @@ public final class GgufExport {
         m.put("llama.attention.value_length", GgufValue.uint32(c.headDim()));
         m.put("llama.attention.layer_norm_rms_epsilon", GgufValue.float32((float) c.rmsNormEps()));
         m.put("llama.rope.freq_base", GgufValue.float32((float) c.ropeTheta()));
-        tokenizer(m, c, vocabulary);
         return m;
     }
 
