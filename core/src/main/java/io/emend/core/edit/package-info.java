@@ -32,7 +32,9 @@
  * materializing adds {@code V Uᵀ} there ({@link io.emend.core.delta.EditDeltaCheckpoint}).
  *
  * <h2>Known limits</h2>
- * AlphaEdit keeps the keys written by earlier batches in the editor object; a new process continuing a sequence
- * starts from the statistics alone. Prefix generation and target optimisation run one request at a time.
+ * AlphaEdit keeps the keys written by earlier batches in the editor object; a new process continues a sequence only
+ * when handed them ({@code alphaedit.WrittenKeys}, which the editor service stores with each AlphaEdit version, as it
+ * stores the base's {@code alphaedit.NullSpaceProjectors}). Prefix generation and target optimisation run one request
+ * at a time.
  */
 package io.emend.core.edit;
