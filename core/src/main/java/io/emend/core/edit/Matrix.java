@@ -7,7 +7,7 @@ import java.util.Arrays;
  * ({@code [keyDim, keyDim]}), key and residual matrices ({@code [dim, edits]}). The systems are solved here in plain
  * Java rather than with DJL because DJL 0.35.1 exposes only {@code inverse()} (no solve, Cholesky or eigensolver) and
  * the systems are symmetric positive definite, where Cholesky in double precision is both cheaper and more accurate
- * than an F32 inverse. Cost is O(n³) in the key dimension: milliseconds for the fixtures, about a second at n = 2048.
+ * than an F32 inverse; eigen-decompositions go through {@link SymmetricEigensolver}. Cost is O(n³) in the key dimension: milliseconds for the fixtures, about a second at n = 2048.
  *
  * @param rows   row count
  * @param cols   column count
@@ -226,14 +226,24 @@ public record Matrix(int rows, int cols, double[] values) {
     }
 
     /**
-     * Eigen-decomposition of a symmetric matrix by the cyclic Jacobi method: plane rotations zero the off-diagonal
-     * entries sweep by sweep until they are below {@code 1e-12} of the matrix's norm. Jacobi is chosen over
-     * tridiagonalisation + QL for its simplicity and its small relative error on small eigenvalues, which is what a
-     * null-space projector depends on.
+     * Eigen-decomposition of a symmetric matrix ({@link SymmetricEigensolver}: Householder tridiagonalisation and
+     * implicit QR, ~6n³ flops).
      *
      * @return eigenvalues ascending, with the matching unit eigenvectors as the columns of {@code vectors}
      */
     public Eigen symmetricEigen() {
+        return SymmetricEigensolver.decompose(this);
+    }
+
+    /**
+     * The reference for {@link #symmetricEigen()}: the cyclic Jacobi method, plane rotations zeroing the off-diagonal
+     * entries sweep by sweep until they are below {@code 1e-12} of the matrix's norm. Simple enough to trust and with
+     * a small relative error on small eigenvalues, but each sweep costs ~20n³ flops over strided columns (a minute at
+     * n = 512), so tests compare against it and nothing else calls it.
+     *
+     * @return eigenvalues ascending, with the matching unit eigenvectors as the columns of {@code vectors}
+     */
+    public Eigen jacobiEigen() {
         requireSquare();
         int n = rows;
         double[] a = values.clone();

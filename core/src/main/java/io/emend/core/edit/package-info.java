@@ -20,8 +20,10 @@
  *       carries the subject's value to the answer.</li>
  *   <li>{@link io.emend.core.edit.ServedDelta}: the factors as the quantized engine's low-rank adapter, to serve an
  *       edit over the unchanged (quantized) base.</li>
- *   <li>{@link io.emend.core.edit.Matrix}: the closed forms' dense algebra in double precision (Cholesky solves,
- *       Jacobi eigen-decomposition) in plain Java, because DJL 0.35.1 offers only {@code inverse()}.</li>
+ *   <li>{@link io.emend.core.edit.Matrix}: the closed forms' dense algebra in double precision (Cholesky solves;
+ *       {@link io.emend.core.edit.SymmetricEigensolver}'s Householder + implicit QR eigen-decomposition, with Jacobi
+ *       kept as its test reference) in plain Java, because DJL 0.35.1 offers only {@code inverse()} (no eigh, svd,
+ *       solve or Cholesky in {@code ai.djl.ndarray.NDArray} nor in the PyTorch engine's JNI).</li>
  * </ul>
  *
  * <h2>Orientation</h2>
@@ -30,7 +32,9 @@
  * materializing adds {@code V Uᵀ} there ({@link io.emend.core.delta.EditDeltaCheckpoint}).
  *
  * <h2>Known limits</h2>
- * AlphaEdit keeps the keys written by earlier batches in the editor object; a new process continuing a sequence
- * starts from the statistics alone. Prefix generation and target optimisation run one request at a time.
+ * AlphaEdit keeps the keys written by earlier batches in the editor object; a new process continues a sequence only
+ * when handed them ({@code alphaedit.WrittenKeys}, which the editor service stores with each AlphaEdit version, as it
+ * stores the base's {@code alphaedit.NullSpaceProjectors}). Prefix generation and target optimisation run one request
+ * at a time.
  */
 package io.emend.core.edit;

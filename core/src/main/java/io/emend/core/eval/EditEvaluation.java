@@ -15,16 +15,14 @@ import java.util.Optional;
  * the edited prompts, and perplexity on held-out text.
  *
  * @param scores            CounterFact-style scores per edit and in summary
- * @param fluencyBefore     weighted n-gram entropy of greedy generations from up to {@code fluencyPrompts} prompts
+ * @param fluencyBefore     weighted n-gram entropy of generations from up to {@code fluencyPrompts} of the requests'
+ *                          prompts and rephrasings ({@link Fluency})
  * @param fluencyAfter      the same with the edits
  * @param perplexityBefore  on the held-out text, when one was given
  * @param perplexityAfter   the same with the edits
  */
 public record EditEvaluation(CounterFactScores scores, Fluency fluencyBefore, Fluency fluencyAfter,
                              Optional<PerplexityResult> perplexityBefore, Optional<PerplexityResult> perplexityAfter) {
-
-    /** Tokens generated per prompt for fluency. */
-    public static final int FLUENCY_TOKENS = 32;
 
     /** Relative perplexity change, {@code after / before − 1}, or NaN without held-out text. */
     public double perplexityChange() {
@@ -36,7 +34,7 @@ public record EditEvaluation(CounterFactScores scores, Fluency fluencyBefore, Fl
 
     /**
      * @param heldOut        text for perplexity (scored with a window of min(256, context) and half of it as stride)
-     * @param fluencyPrompts how many of the requests' prompts to generate from
+     * @param fluencyPrompts how many of the requests' prompts and rephrasings to generate from
      */
     public static EditEvaluation measure(Transformer model, Tokenizer tokenizer, List<EditRequest> requests,
                                          EditDelta delta, Optional<String> heldOut, int fluencyPrompts) {
@@ -44,10 +42,9 @@ public record EditEvaluation(CounterFactScores scores, Fluency fluencyBefore, Fl
             ForwardOptions before = ForwardOptions.defaults();
             ForwardOptions after = delta.applyTo(before, scope);
             CounterFactScores scores = CounterFactScores.measure(model, tokenizer, requests, before, after);
-            List<String> prompts = requests.stream().limit(Math.max(1, fluencyPrompts))
-                    .map(EditRequest::filledPrompt).toList();
-            Fluency f0 = Fluency.of(model, tokenizer, prompts, before, FLUENCY_TOKENS);
-            Fluency f1 = Fluency.of(model, tokenizer, prompts, after, FLUENCY_TOKENS);
+            List<String> prompts = Fluency.prompts(requests, fluencyPrompts);
+            Fluency f0 = Fluency.of(model, tokenizer, prompts, before, Fluency.TOKENS, 0);
+            Fluency f1 = Fluency.of(model, tokenizer, prompts, after, Fluency.TOKENS, 0);
             Optional<PerplexityResult> p0 = Optional.empty();
             Optional<PerplexityResult> p1 = Optional.empty();
             if (heldOut.isPresent()) {

@@ -49,7 +49,7 @@ class MatrixTest {
     void jacobiEigenDecompositionReconstructsTheMatrixWithOrthonormalVectors() {
         SplittableRandom rng = new SplittableRandom(2);
         Matrix a = spd(rng, 12);
-        Matrix.Eigen e = a.symmetricEigen();
+        Matrix.Eigen e = a.jacobiEigen();
         Matrix v = e.vectors();
         Matrix lambda = Matrix.zeros(12, 12);
         for (int i = 0; i < 12; i++) {

@@ -99,8 +99,8 @@ public interface EditorConfig {
 
     interface EvaluationConfig {
         /**
-         * {@code emend.editor.evaluation.fluency-prompts}: prompts generated from to measure fluency; default
-         * {@code 5}.
+         * {@code emend.editor.evaluation.fluency-prompts}: prompts (each edit's prompt, then its rephrasing) continued by
+         * 100 sampled tokens to measure fluency; default {@code 5}.
          */
         @WithDefault("5")
         int fluencyPrompts();

@@ -13,20 +13,47 @@ import io.emend.core.graph.Transformer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * AlphaEdit: MEMIT's procedure with the {@link NullSpaceProjection} rule, over sequential batches of
  * {@link AlphaEditParams#batchSize()} requests. Each batch sees the earlier batches' edits in the model and their keys in
  * the rule, so later batches neither disturb preserved knowledge nor overwrite earlier edits. The written keys stay in
- * this editor, so calling {@link #edit} again continues the same sequence.
+ * this editor, so calling {@link #edit} again continues the same sequence; {@link #writtenKeys()} hands them out to be
+ * stored with the result, and an editor built with them continues the sequence in another process.
+ *
+ * <p>An editor works against one base's statistics: the projectors it was given or computed are reused for every call
+ * with the same {@link KeyStatistics} object and recomputed for another.
  */
 public final class AlphaEditor implements KnowledgeEditor {
 
     private final AlphaEditParams params;
     private final Map<Integer, Matrix> written = new HashMap<>();
+    private int writtenEdits;
+    private final Map<Integer, Matrix> given = new HashMap<>();
+    private final Map<Integer, Matrix> projectors = new HashMap<>();
+    private KeyStatistics projectorsFor;
 
     public AlphaEditor(AlphaEditParams params) {
+        this(params, WrittenKeys.none(), Optional.empty());
+    }
+
+    /**
+     * @param earlier     keys written by earlier jobs on the same lineage, protected like earlier batches' keys
+     * @param projectors  P for the layers, computed earlier from the statistics this editor will be given
+     * @throws IllegalArgumentException when {@code projectors} were chosen with another energy share
+     */
+    public AlphaEditor(AlphaEditParams params, WrittenKeys earlier, Optional<NullSpaceProjectors> projectors) {
         this.params = params;
+        earlier.grams().forEach((layer, gram) -> written.put(layer, gram));
+        this.writtenEdits = earlier.edits();
+        projectors.ifPresent(p -> {
+            if (p.energy() != params.nullSpaceEnergy()) {
+                throw new IllegalArgumentException("the projectors were chosen at null-space energy " + p.energy()
+                        + ", this editor uses " + params.nullSpaceEnergy());
+            }
+            given.putAll(p.layers());
+        });
     }
 
     @Override
@@ -43,9 +70,29 @@ public final class AlphaEditor implements KnowledgeEditor {
         return params;
     }
 
-    /** The rule with this editor's accumulated keys, for inspection (P per layer). */
+    /** The rule with this editor's accumulated keys and projectors, for inspection (P per layer). */
     public NullSpaceProjection rule(KeyStatistics stats) {
-        return new NullSpaceProjection(stats, params.nullSpaceEnergy(), params.regularization(), written);
+        if (projectorsFor != stats) {
+            projectors.clear();
+            projectors.putAll(given);
+            projectorsFor = stats;
+        }
+        return new NullSpaceProjection(stats, params.nullSpaceEnergy(), params.regularization(), written, projectors);
+    }
+
+    /** The keys written so far, by earlier jobs this editor was given and by its own calls. */
+    public WrittenKeys writtenKeys() {
+        return new WrittenKeys(writtenEdits, written);
+    }
+
+    /** P for this editor's layers under {@code stats}: the ones it was given, the others computed now. */
+    public NullSpaceProjectors projectors(KeyStatistics stats) {
+        NullSpaceProjection rule = rule(stats);
+        Map<Integer, Matrix> p = new HashMap<>();
+        for (int layer : layers()) {
+            p.put(layer, rule.projector(layer));
+        }
+        return new NullSpaceProjectors(params.nullSpaceEnergy(), stats.keyDim(), p);
     }
 
     @Override
@@ -70,6 +117,7 @@ public final class AlphaEditor implements KnowledgeEditor {
                 }
             };
             made = made.plus(memit.edit(model, prior.plus(made), batch, stats, inBatch));
+            writtenEdits += batch.size();
         }
         return made;
     }

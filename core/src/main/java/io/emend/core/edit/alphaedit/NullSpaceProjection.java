@@ -22,7 +22,7 @@ public final class NullSpaceProjection implements UpdateRule {
     private final KeyStatistics stats;
     private final double energy;
     private final double regularization;
-    private final Map<Integer, Matrix> projectors = new HashMap<>();
+    private final Map<Integer, Matrix> projectors;
     private final Map<Integer, Matrix> written;
 
     /**
@@ -30,10 +30,20 @@ public final class NullSpaceProjection implements UpdateRule {
      */
     public NullSpaceProjection(KeyStatistics stats, double energy, double regularization,
                                Map<Integer, Matrix> written) {
+        this(stats, energy, regularization, written, new HashMap<>());
+    }
+
+    /**
+     * @param written     layer to {@code K_p K_pᵀ} of earlier batches; updated in place
+     * @param projectors  layer to P, known already (from {@link NullSpaceProjectors}); the others are computed into it
+     */
+    public NullSpaceProjection(KeyStatistics stats, double energy, double regularization,
+                               Map<Integer, Matrix> written, Map<Integer, Matrix> projectors) {
         this.stats = stats;
         this.energy = energy;
         this.regularization = regularization;
         this.written = written;
+        this.projectors = projectors;
     }
 
     /**
@@ -64,17 +74,14 @@ public final class NullSpaceProjection implements UpdateRule {
                     + energy + " of their energy (the smallest direction alone carries " + (values[0] / trace)
                     + "); raise the null-space energy");
         }
-        double[] p = new double[n * n];
         double[] u = eigen.vectors().values();
-        for (int j = 0; j < k; j++) {
-            for (int a = 0; a < n; a++) {
-                double ua = u[a * n + j];
-                for (int b = 0; b < n; b++) {
-                    p[a * n + b] += ua * u[b * n + j];
-                }
-            }
+        double[] selected = new double[n * k];
+        for (int a = 0; a < n; a++) {
+            System.arraycopy(u, a * n, selected, a * k, k);
         }
-        return new Matrix(n, n, p);
+        Matrix uk = new Matrix(n, k, selected);
+        Matrix p = uk.timesOwnTranspose();
+        return p;
     }
 
     /** Dimension of a layer's null space (the rank of P). */

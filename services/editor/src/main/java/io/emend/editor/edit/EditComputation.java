@@ -13,8 +13,9 @@ import io.emend.core.edit.Progress;
 import io.emend.core.edit.SubjectPrompt;
 import io.emend.core.edit.alphaedit.AlphaEditParams;
 import io.emend.core.edit.alphaedit.AlphaEditor;
+import io.emend.core.edit.alphaedit.NullSpaceProjectors;
+import io.emend.core.edit.alphaedit.WrittenKeys;
 import io.emend.core.eval.CounterFactScores;
-import io.emend.core.eval.EditEvaluation;
 import io.emend.core.eval.Fluency;
 import io.emend.core.eval.Perplexity;
 import io.emend.core.graph.ForwardOptions;
@@ -60,12 +61,21 @@ public final class EditComputation {
      * @param priorRequests   the parent's live edits, re-measured on the result
      * @param requests        the new edits
      * @param contextPrefixes model-written prefixes each prompt is also edited behind
-     * @param fluencyPrompts  prompts generated from to measure fluency
+     * @param fluencyPrompts  prompts (the requests' prompts and rephrasings) generated from to measure fluency
      * @param heldOut         text scored for the perplexity change
+     * @param priorKeys       for AlphaEdit, the keys the parent's AlphaEdit jobs wrote, protected like earlier batches
+     * @param projectors      for AlphaEdit, the base's stored null-space projectors (computed here when empty)
      */
     public record Input(EditDelta prior, List<EditRequest> priorRequests, List<EditRequest> requests,
                         EditMethod method, EditOptions options, int contextPrefixes, int fluencyPrompts,
-                        Optional<String> heldOut) {
+                        Optional<String> heldOut, WrittenKeys priorKeys, Optional<NullSpaceProjectors> projectors) {
+
+        /** An input with no stored AlphaEdit state. */
+        public Input(EditDelta prior, List<EditRequest> priorRequests, List<EditRequest> requests, EditMethod method,
+                     EditOptions options, int contextPrefixes, int fluencyPrompts, Optional<String> heldOut) {
+            this(prior, priorRequests, requests, method, options, contextPrefixes, fluencyPrompts, heldOut,
+                    WrittenKeys.none(), Optional.empty());
+        }
     }
 
     /**
@@ -75,9 +85,11 @@ public final class EditComputation {
      * @param efficacies       per new request, its efficacy on the result (see {@link #efficacyOf})
      * @param priorEfficacies  per prior request, its efficacy on the result
      * @param seconds          time spent computing the factors
+     * @param writtenKeys      for AlphaEdit, every key written on this lineage so far (the prior keys and this job's):
+     *                         stored with the result for the next AlphaEdit job on it
      */
     public record Output(EditDelta delta, List<Integer> layers, EditScores scores, double[] efficacies,
-                         double[] priorEfficacies, double seconds) {
+                         double[] priorEfficacies, double seconds, Optional<WrittenKeys> writtenKeys) {
     }
 
     /**
@@ -88,7 +100,7 @@ public final class EditComputation {
      * @throws java.util.concurrent.CancellationException when {@code progress} asks to stop
      */
     public Output run(Input in, Progress progress) {
-        KnowledgeEditor editor = editor(in.method(), model.config(), in.options());
+        KnowledgeEditor editor = editor(in.method(), model.config(), in.options(), in.priorKeys(), in.projectors());
         stats.requireFits(model, editor.layers());
         EditDelta added = EditDelta.empty(in.method().id());
         double seconds = 0;
@@ -117,11 +129,10 @@ public final class EditComputation {
                 CounterFactScores scores = CounterFactScores.measure(model, tokenizer, in.requests(), before, after);
                 efficacies = scores.edits().stream().mapToDouble(EditComputation::efficacyOf).toArray();
                 s = scores.summary();
-                List<String> prompts = in.requests().stream().limit(Math.max(1, in.fluencyPrompts()))
-                        .map(EditRequest::filledPrompt).toList();
-                fluencyBefore = Fluency.of(model, tokenizer, prompts, before, EditEvaluation.FLUENCY_TOKENS)
-                        .entropy();
-                fluency = Fluency.of(model, tokenizer, prompts, after, EditEvaluation.FLUENCY_TOKENS).entropy();
+                List<String> prompts = Fluency.prompts(in.requests(), in.fluencyPrompts());
+                long seed = in.options().seed();
+                fluencyBefore = Fluency.of(model, tokenizer, prompts, before, Fluency.TOKENS, seed).entropy();
+                fluency = Fluency.of(model, tokenizer, prompts, after, Fluency.TOKENS, seed).entropy();
             }
             // the prior edits are only read on the result: "before" is not asked for, so both sides are the result
             double[] priorEfficacies = in.priorRequests().isEmpty() ? new double[0]
@@ -142,7 +153,9 @@ public final class EditComputation {
                             s.paraphraseBefore(), s.paraphrase(), s.neighborhoodBefore(), s.neighborhood(),
                             pplBefore, ppl, ppl / pplBefore - 1, fluencyBefore, fluency);
             progress.report("evaluating", 1, 1);
-            return new Output(delta, editor.layers(), summary, efficacies, priorEfficacies, seconds);
+            Optional<WrittenKeys> written = editor instanceof AlphaEditor a ? Optional.of(a.writtenKeys())
+                    : Optional.empty();
+            return new Output(delta, editor.layers(), summary, efficacies, priorEfficacies, seconds, written);
         }
     }
 
@@ -157,11 +170,17 @@ public final class EditComputation {
 
     /** The editor with the method's defaults for this architecture, the requested layers and batch size. */
     static KnowledgeEditor editor(EditMethod method, ModelConfig config, EditOptions options) {
+        return editor(method, config, options, WrittenKeys.none(), Optional.empty());
+    }
+
+    /** The same, an AlphaEdit editor continuing from {@code priorKeys} with the given projectors. */
+    static KnowledgeEditor editor(EditMethod method, ModelConfig config, EditOptions options, WrittenKeys priorKeys,
+                                  Optional<NullSpaceProjectors> projectors) {
         KnowledgeEditor editor = EditDefaults.editor(method, config, options.layers());
-        if (editor instanceof AlphaEditor a && options.batchSize() != a.params().batchSize()) {
+        if (editor instanceof AlphaEditor a) {
             AlphaEditParams p = a.params();
             editor = new AlphaEditor(new AlphaEditParams(p.memit(), p.nullSpaceEnergy(), p.regularization(),
-                    options.batchSize()));
+                    options.batchSize()), priorKeys, projectors);
         }
         return editor;
     }

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.emend.core.delta.EditDeltaCheckpoint;
 import io.emend.core.edit.Progress;
+import io.emend.core.edit.alphaedit.AlphaEditor;
+import io.emend.core.edit.alphaedit.NullSpaceProjectors;
+import io.emend.core.edit.alphaedit.WrittenKeys;
 import io.emend.core.graph.Transformer;
 import io.emend.core.tokenizer.Tokenizer;
 import io.emend.editor.EditorConfig;
@@ -12,6 +15,7 @@ import io.emend.editor.ledger.Ledger;
 import io.emend.editor.ledger.LedgerEdit;
 import io.emend.editor.retention.RetentionCheck;
 import io.emend.editor.statistics.KeyStatisticsStore;
+import io.emend.editor.statistics.NullSpaceStore;
 import io.emend.service.input.InputCache;
 import io.emend.service.job.JobEvents;
 import io.emend.service.job.JobState;
@@ -60,6 +64,7 @@ public class EditJobRunner {
     private final EditJobRepository jobs;
     private final EditPlanner planner;
     private final KeyStatisticsStore statistics;
+    private final NullSpaceStore nullSpaces;
     private final RegistryClient registry;
     private final InputCache cache;
     private final Ledger ledger;
@@ -74,12 +79,13 @@ public class EditJobRunner {
         return t;
     });
 
-    EditJobRunner(EditJobRepository jobs, EditPlanner planner, KeyStatisticsStore statistics, RegistryClient registry,
-                  InputCache cache, Ledger ledger, JobEvents<EditJob, JobView> events, ObjectMapper json,
-                  EditorConfig config) {
+    EditJobRunner(EditJobRepository jobs, EditPlanner planner, KeyStatisticsStore statistics,
+                  NullSpaceStore nullSpaces, RegistryClient registry, InputCache cache, Ledger ledger,
+                  JobEvents<EditJob, JobView> events, ObjectMapper json, EditorConfig config) {
         this.jobs = jobs;
         this.planner = planner;
         this.statistics = statistics;
+        this.nullSpaces = nullSpaces;
         this.registry = registry;
         this.cache = cache;
         this.ledger = ledger;
@@ -183,24 +189,36 @@ public class EditJobRunner {
             Path out = work.resolve("output");
             EditComputation.Output result;
             KeyStatisticsStore.Obtained stats;
+            Optional<NullSpaceStore.Obtained> nullSpace = Optional.empty();
             try (Transformer model = Transformer.open(baseDir, Optional.empty());
                     Tokenizer tokenizer = Tokenizer.load(baseDir)) {
                 progress(id, 0.05, "key statistics of " + plan.base().exactRef());
                 stats = statistics.obtain(plan.base(), model, tokenizer, new JobProgress(id, cancelled, 0.05, 0.3));
                 String heldOut = statistics.corpus().heldOut(model, tokenizer);
                 check(cancelled);
+                if (EditComputation.editor(plan.method(), model.config(), plan.options()) instanceof AlphaEditor a
+                        && !plan.requests().isEmpty()) {
+                    nullSpace = Optional.of(nullSpaces.obtain(stats.sha256(), stats.statistics(),
+                            a.params().nullSpaceEnergy(), a.layers(), new JobProgress(id, cancelled, 0.3, 0.35)));
+                }
                 EditComputation.Input input = new EditComputation.Input(plan.prior(),
                         plan.remeasured().stream().map(LedgerEdit::request).toList(), plan.requests(), plan.method(),
                         plan.options(), evaluation.contextPrefixes(), evaluation.fluencyPrompts(),
-                        Optional.of(heldOut));
+                        Optional.of(heldOut), plan.priorKeys(), nullSpace.map(NullSpaceStore.Obtained::projectors));
                 result = new EditComputation(model, tokenizer, stats.statistics())
-                        .run(input, new JobProgress(id, cancelled, 0.3, 0.85));
+                        .run(input, new JobProgress(id, cancelled, 0.35, 0.85));
             }
             check(cancelled);
             progress(id, 0.85, "writing the edited model");
             EditDeltaCheckpoint.materialize(result.delta(), baseDir, out);
             result.delta().write(out.resolve(EditPlanner.DELTA_FILE));
             Files.copy(stats.file(), out.resolve(EditPlanner.STATISTICS_FILE));
+            if (nullSpace.isPresent()) {
+                Files.copy(nullSpace.get().file(), out.resolve(NullSpaceProjectors.FILE_NAME));
+            }
+            if (result.writtenKeys().isPresent()) {
+                result.writtenKeys().get().write(out.resolve(WrittenKeys.FILE_NAME));
+            }
             List<String> gateFailures = plan.gate().failures(result.scores());
             ObjectNode metrics = metrics(result, plan, gateFailures);
             jobs.result(id, metrics.toString());
@@ -210,7 +228,7 @@ public class EditJobRunner {
             List<ResolvedVersion.ManifestEntry> manifest = manifest(out);
             registry.ensureModel(job.model(), "edited by the Emend editor");
             version = registry.createVersion(job.model(), new NewVersion("edit",
-                    List.of(new NewVersion.Parent(plan.parent(), "edited-from")), recipe(job, plan, result, stats),
+                    List.of(new NewVersion.Parent(plan.parent(), "edited-from")), recipe(job, plan, result, stats, nullSpace),
                     json.convertValue(metrics, Map.class), manifest, null));
             jobs.version(id, version);
             for (ResolvedVersion.ManifestEntry entry : manifest) {
@@ -313,7 +331,8 @@ public class EditJobRunner {
 
     /** The version's recipe: what was asked, and what it was resolved to. */
     private ObjectNode recipe(EditJob job, EditPlan plan, EditComputation.Output result,
-                              KeyStatisticsStore.Obtained stats) throws IOException {
+                              KeyStatisticsStore.Obtained stats, Optional<NullSpaceStore.Obtained> nullSpace)
+            throws IOException {
         ObjectNode r = json.createObjectNode();
         r.put("operation", job.operation());
         r.put("method", plan.method().id());
@@ -332,6 +351,20 @@ public class EditJobRunner {
         s.put("tokens", stats.statistics().tokens());
         s.put("corpusSha256", stats.statistics().corpus());
         s.put("corpus", statistics.corpus().origin());
+        if (nullSpace.isPresent()) {
+            NullSpaceStore.Obtained n = nullSpace.get();
+            ObjectNode p = r.putObject("nullSpace");
+            p.put("path", NullSpaceProjectors.FILE_NAME);
+            p.put("sha256", n.sha256());
+            p.put("energy", n.projectors().energy());
+            p.set("layers", json.valueToTree(List.copyOf(n.projectors().layers().keySet())));
+        }
+        if (result.writtenKeys().isPresent()) {
+            ObjectNode k = r.putObject("writtenKeys");
+            k.put("path", WrittenKeys.FILE_NAME);
+            k.put("edits", result.writtenKeys().get().edits());
+            k.put("fromParent", plan.priorKeys().edits());
+        }
         return r;
     }
 

@@ -3,6 +3,7 @@ package io.emend.editor.edit;
 import io.emend.core.delta.EditDelta;
 import io.emend.core.edit.EditMethod;
 import io.emend.core.edit.EditRequest;
+import io.emend.core.edit.alphaedit.WrittenKeys;
 import io.emend.editor.ledger.LedgerEdit;
 import io.emend.service.registry.ResolvedVersion;
 import java.util.List;
@@ -22,10 +23,12 @@ import java.util.stream.Stream;
  * @param requests    the edits the job computes (the new ones; for a rollback, the survivors)
  * @param survivors   for a rollback, the ledger entries of {@code requests}; empty for an edit
  * @param rolledBack  for a rollback, the edit left out
+ * @param priorKeys   for an AlphaEdit job, the keys the parent's AlphaEdit edits wrote ({@link WrittenKeys#FILE_NAME}
+ *                    of the parent); none for other methods, a rollback, or a parent without that artifact
  */
 public record EditPlan(ResolvedVersion base, String parent, EditDelta prior, List<LedgerEdit> carried,
                        List<LedgerEdit> inherited, List<EditRequest> requests, List<LedgerEdit> survivors, Optional<LedgerEdit> rolledBack,
-                       EditMethod method, EditOptions options, EditGate gate) {
+                       EditMethod method, EditOptions options, EditGate gate, WrittenKeys priorKeys) {
 
     public EditPlan {
         carried = List.copyOf(carried);

@@ -3,6 +3,7 @@ package io.emend.editor.edit;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.emend.core.delta.EditDelta;
 import io.emend.core.edit.EditMethod;
+import io.emend.core.edit.alphaedit.WrittenKeys;
 import io.emend.editor.EditorConfig;
 import io.emend.editor.ledger.Ledger;
 import io.emend.editor.ledger.LedgerEdit;
@@ -57,14 +58,26 @@ public class EditPlanner {
                     : parent.recipe().path("method").asText(removed.method()));
             return new EditPlan(start.base(), parent.exactRef(), EditDelta.empty(method.id()), List.of(),
                     inherited(start.base()), survivors.stream().map(LedgerEdit::request).toList(), survivors, Optional.of(removed), method,
-                    sameOptions(parent.recipe()), EditGate.open());
+                    sameOptions(parent.recipe()), EditGate.open(), WrittenKeys.none());
         }
         EditSubmission submission = EditSubmission.parse(job.request(), maxEdits);
         List<LedgerEdit> carried = start.prior().edits() == 0 ? List.of()
                 : ledger.carried(parent.model(), parent.number());
+        WrittenKeys priorKeys = submission.method() == EditMethod.ALPHAEDIT && start.prior().edits() > 0
+                ? writtenKeys(parent) : WrittenKeys.none();
         return new EditPlan(start.base(), parent.exactRef(), start.prior(), carried, inherited(start.base()),
                 submission.requests(), List.of(),
-                Optional.empty(), submission.method(), submission.options(), submission.gate());
+                Optional.empty(), submission.method(), submission.options(), submission.gate(), priorKeys);
+    }
+
+    /**
+     * The keys an edit version's AlphaEdit edits wrote: its {@link WrittenKeys#FILE_NAME}, or none when it has no such
+     * artifact (its edits were made by ROME or MEMIT, whose keys are not recorded).
+     */
+    private WrittenKeys writtenKeys(VersionDetails version) throws IOException {
+        Optional<ResolvedVersion.ManifestEntry> entry = version.manifest().stream()
+                .filter(e -> e.path().equals(WrittenKeys.FILE_NAME)).findFirst();
+        return entry.isEmpty() ? WrittenKeys.none() : WrittenKeys.read(cache.blob(entry.get()));
     }
 
     /** The edits live in the base through a retention check (an edit base is never an edit version itself). */

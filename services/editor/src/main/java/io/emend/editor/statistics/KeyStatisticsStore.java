@@ -2,6 +2,8 @@ package io.emend.editor.statistics;
 
 import io.emend.core.edit.KeyStatistics;
 import io.emend.core.edit.Progress;
+import io.emend.core.edit.alphaedit.NullSpaceProjectors;
+import io.emend.core.edit.alphaedit.WrittenKeys;
 import io.emend.core.graph.Transformer;
 import io.emend.core.tokenizer.Tokenizer;
 import io.emend.editor.EditorConfig;
@@ -12,11 +14,7 @@ import io.emend.service.registry.ResolvedVersion;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
@@ -38,14 +36,12 @@ public class KeyStatisticsStore {
     private static final Logger LOG = Logger.getLogger(KeyStatisticsStore.class);
 
     private final Database db;
-    private final InputCache cache;
-    private final Path root;
+    private final DerivedFiles files;
     private final StatisticsCorpus corpus;
 
     KeyStatisticsStore(Database db, InputCache cache, EditorConfig config) {
         this.db = db;
-        this.cache = cache;
-        this.root = config.storage().cacheDir().toAbsolutePath().resolve("key-statistics");
+        this.files = new DerivedFiles(config.storage().cacheDir().toAbsolutePath().resolve("key-statistics"), cache);
         this.corpus = new StatisticsCorpus(config.statistics().corpus(), config.statistics().tokens());
     }
 
@@ -78,25 +74,12 @@ public class KeyStatisticsStore {
         String text = corpus.text(model, tokenizer);
         List<Integer> layers = IntStream.range(0, model.layers()).boxed().toList();
         KeyStatistics statistics = KeyStatistics.compute(model, tokenizer, text, layers, corpus.tokens(), progress);
-        Files.createDirectories(root);
-        Path written = Files.createTempFile(root, "statistics", ".partial");
-        try {
-            statistics.write(written);
-            String sha = InputCache.sha256(written);
-            Path file = root.resolve(sha);
-            try {
-                Files.move(written, file, StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
-                // the same bytes were stored meanwhile
-            }
-            db.update("DELETE FROM key_statistics WHERE digest = ?", digest);
-            db.update("INSERT INTO key_statistics (digest, sha256, size, base, tokens, corpus_sha256, created_at)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?)", digest, sha, Files.size(file), base.exactRef(),
-                    statistics.tokens(), statistics.corpus(), Instant.now());
-            return new Obtained(statistics, file, sha, true);
-        } finally {
-            Files.deleteIfExists(written);
-        }
+        DerivedFiles.Kept kept = files.keep("statistics", statistics::write);
+        db.update("DELETE FROM key_statistics WHERE digest = ?", digest);
+        db.update("INSERT INTO key_statistics (digest, sha256, size, base, tokens, corpus_sha256, created_at)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?)", digest, kept.sha256(), kept.size(), base.exactRef(),
+                statistics.tokens(), statistics.corpus(), Instant.now());
+        return new Obtained(statistics, kept.file(), kept.sha256(), true);
     }
 
     /** The statistics recorded for {@code digest}, from the local file or the registry's blob; empty if neither has them. */
@@ -108,8 +91,7 @@ public class KeyStatisticsStore {
         }
         String sha = shas.getFirst();
         try {
-            Path local = root.resolve(sha);
-            Path file = Files.isRegularFile(local) ? local : cache.blob(sha);
+            Path file = files.find(sha);
             return Optional.of(new Obtained(KeyStatistics.read(file), file, sha, false));
         } catch (IOException | RegistryUnavailable e) {
             // not uploaded yet (the job that computed them failed before its upload) or unreadable: compute again
@@ -124,7 +106,9 @@ public class KeyStatisticsStore {
         StringBuilder text = new StringBuilder("emend.key_statistics.v1\n");
         base.manifest().stream()
                 .filter(e -> e.path().endsWith(".safetensors") && !e.path().endsWith("key_statistics.safetensors")
-                        && !e.path().endsWith("edit_delta.safetensors"))
+                        && !e.path().endsWith("edit_delta.safetensors")
+                        && !e.path().endsWith(NullSpaceProjectors.FILE_NAME)
+                        && !e.path().endsWith(WrittenKeys.FILE_NAME))
                 .sorted(Comparator.comparing(ResolvedVersion.ManifestEntry::path))
                 .forEach(e -> text.append(e.path()).append(' ').append(e.sha256()).append('\n'));
         text.append("corpus ").append(corpusIdentity).append('\n').append("tokens ").append(tokens).append('\n');

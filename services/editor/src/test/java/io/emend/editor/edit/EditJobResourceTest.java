@@ -7,6 +7,9 @@ import io.emend.contracts.event.EventTypes;
 import io.emend.contracts.event.JobEvent;
 import io.emend.contracts.event.Topics;
 import io.emend.core.edit.EditRequest;
+import io.emend.core.edit.Matrix;
+import io.emend.core.edit.alphaedit.NullSpaceProjectors;
+import io.emend.core.edit.alphaedit.WrittenKeys;
 import io.emend.editor.Stories;
 import io.emend.service.job.JobState;
 import io.emend.service.stack.Tokens;
@@ -39,6 +42,7 @@ import org.junit.jupiter.api.TestInstance;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasItems;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -208,6 +212,51 @@ class EditJobResourceTest {
         assertEquals(weightsDigest(model, 1), weightsDigest(model, number));
         as(Tokens.reader()).get("/v1/models/{m}/edits?version={n}", model, number).then().body("items.size()",
                 equalTo(0));
+    }
+
+    @Test
+    void aSecondAlphaEditJobProtectsTheFirstJobsKeysAndReusesTheNullSpace() throws IOException {
+        String model = importStories();
+        String first = as(Tokens.writer()).body(body(model + ":1", "alphaedit", List.of(Stories.LILY), null, null))
+                .post("/v1/edits").then().statusCode(202).extract().path("id");
+        awaitState(first, "succeeded").body("version", equalTo(model + ":2"));
+        String nullSpace = registryGet("/v1/models/" + model + "/versions/2")
+                .body("recipe.method", equalTo("alphaedit"))
+                .body("recipe.writtenKeys.edits", equalTo(1)).body("recipe.writtenKeys.fromParent", equalTo(0))
+                .body("recipe.nullSpace.energy", equalTo(0.05f))
+                .body("manifest.path", hasItems(NullSpaceProjectors.FILE_NAME, WrittenKeys.FILE_NAME))
+                // fluency: prompt and rephrasing continued by 100 sampled tokens, before and after, in bits
+                .body("metrics.fluency_before", greaterThan(1.0f)).body("metrics.fluency", greaterThan(1.0f))
+                .extract().path("recipe.nullSpace.sha256");
+
+        String second = as(Tokens.writer()).body(body(model + ":2", "alphaedit", List.of(Stories.MAX), null, null))
+                .post("/v1/edits").then().statusCode(202).extract().path("id");
+        awaitState(second, "succeeded").body("version", equalTo(model + ":3"));
+        registryGet("/v1/models/" + model + "/versions/3")
+                .body("recipe.writtenKeys.edits", equalTo(2)).body("recipe.writtenKeys.fromParent", equalTo(1))
+                .body("recipe.nullSpace.sha256", equalTo(nullSpace));
+
+        // the second job's stored keys are the first job's plus its own: K_p grew by a positive semi-definite Gram
+        WrittenKeys firstKeys = WrittenKeys.read(artifact(model, 2, WrittenKeys.FILE_NAME));
+        WrittenKeys bothKeys = WrittenKeys.read(artifact(model, 3, WrittenKeys.FILE_NAME));
+        assertEquals(firstKeys.grams().keySet(), bothKeys.grams().keySet());
+        for (int layer : firstKeys.grams().keySet()) {
+            Matrix added = bothKeys.grams().get(layer).minus(firstKeys.grams().get(layer));
+            double trace = added.meanDiagonal() * added.rows();
+            assertTrue(trace > 0, "layer " + layer + ": the second job wrote keys");
+            // F32 storage rounds each Gram to ~1e-7 of its entries; a dropped first job would leave -trace(G₁)
+            assertTrue(added.symmetricEigen().eigenvalues()[0] > -1e-4 * trace, "layer " + layer
+                    + ": the first job's keys are all still in K_p");
+        }
+    }
+
+    private Path artifact(String model, int number, String path) throws IOException {
+        byte[] bytes = given().auth().oauth2(Tokens.reader())
+                .get(registry + "/v1/models/{m}/versions/{n}/artifacts/" + path, model, number)
+                .then().statusCode(200).extract().asByteArray();
+        Path file = java.nio.file.Files.createTempFile("artifact", ".safetensors");
+        java.nio.file.Files.write(file, bytes);
+        return file;
     }
 
     private String weightsDigest(String model, int number) {

@@ -4,23 +4,19 @@ import io.emend.core.edit.Progress;
 import io.emend.core.graph.Transformer;
 import io.emend.core.tokenizer.Tokenizer;
 import io.emend.editor.EditorConfig;
-import io.emend.editor.Stories;
 import io.emend.editor.database.Database;
 import io.emend.service.input.InputCache;
 import io.emend.service.registry.RegistryClient;
 import io.emend.service.registry.ResolvedVersion;
 import io.emend.service.stack.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.http.ContentType;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ThreadLocalRandom;
 import org.junit.jupiter.api.Test;
 
 import static io.restassured.RestAssured.given;
@@ -48,10 +44,10 @@ class KeyStatisticsStoreTest {
 
     @Test
     void statisticsAreReusedLocallyAndFromTheRegistryByTheBasesWeightDigest() throws IOException {
-        String first = importStories();
-        String second = importStories();
-        String firstEdit = edit(first);
-        String sha = given().auth().oauth2(Tokens.reader()).get(registryUrl() + "/v1/models/{m}/versions/2", first)
+        String first = StoriesLineage.importStories();
+        String second = StoriesLineage.importStories();
+        String firstEdit = StoriesLineage.edit(first, "rome");
+        String sha = given().auth().oauth2(Tokens.reader()).get(StoriesLineage.registryUrl() + "/v1/models/{m}/versions/2", first)
                 .then().statusCode(200).extract().path("recipe.keyStatistics.sha256");
         assertTrue(firstEdit.endsWith(":2"), firstEdit);
 
@@ -72,43 +68,5 @@ class KeyStatisticsStoreTest {
         }
         List<Integer> rows = db.query("SELECT count(*) FROM key_statistics WHERE sha256 = ?", r -> r.getInt(1), sha);
         assertEquals(List.of(1), rows, "one row for the one base digest");
-    }
-
-    private String edit(String model) {
-        String body = "{\"model\": \"" + model + ":1\", \"method\": \"rome\", \"requests\": [{\"prompt\": \"Lily liked"
-                + " to eat\", \"subject\": \"Lily\", \"target_new\": \"rocks\"}]}";
-        String id = given().auth().oauth2(Tokens.writer()).contentType(ContentType.JSON).body(body).post("/v1/edits")
-                .then().statusCode(202).extract().path("id");
-        long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-        while (System.nanoTime() < deadline) {
-            Map<String, Object> job = given().auth().oauth2(Tokens.reader()).get("/v1/edits/jobs/{id}", id).then()
-                    .statusCode(200).extract().as(Map.class);
-            if ("succeeded".equals(job.get("state"))) {
-                return (String) job.get("version");
-            }
-            if (List.of("failed", "cancelled").contains(job.get("state"))) {
-                throw new AssertionError("the edit ended " + job);
-            }
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
-        throw new AssertionError("the edit did not end in time");
-    }
-
-    private String importStories() throws IOException {
-        String model = "stories-" + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
-        given().auth().oauth2(Tokens.writer()).contentType(ContentType.JSON)
-                .body(Map.of("path", Stories.importable().toAbsolutePath().toString()))
-                .post(registryUrl() + "/v1/models/{m}/imports", model).then().statusCode(201);
-        return model;
-    }
-
-    private static String registryUrl() {
-        return org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("emend.editor.registry.url",
-                String.class);
     }
 }
