@@ -23,7 +23,18 @@ public sealed interface Sparsifier {
      */
     Mask prepare(TensorView delta, double density, TensorParameters global, long seed);
 
-    /** Applies the mask to consecutive chunks of the delta, in order, in place. */
+    /**
+     * Whether the mask of an element depends on that element and its index only, so that disjoint ranges of a
+     * tensor may be masked apart (on several threads) with the same result; otherwise the mask must see the whole
+     * delta and be applied to consecutive chunks in order.
+     */
+    boolean elementwise();
+
+    /**
+     * Applies the mask to the delta's elements {@code [from, from + len)}, held in {@code delta[0, len)}, in place.
+     * {@code from} is the index in the whole tensor; a mask that is not {@link #elementwise()} must get consecutive
+     * chunks in order.
+     */
     @FunctionalInterface
     interface Mask {
         void apply(long from, float[] delta, int len);
@@ -48,6 +59,11 @@ public sealed interface Sparsifier {
         @Override
         public List<Parameter> parameters() {
             return PARAMETERS;
+        }
+
+        @Override
+        public boolean elementwise() {
+            return false;
         }
 
         @Override
@@ -121,11 +137,17 @@ public sealed interface Sparsifier {
 
     /**
      * DARE's drop-and-rescale (Yu et al., 2024): each element is kept with probability {@code density} and, with
-     * {@code rescale}, divided by it, so the expected delta is unchanged. The draws come from a
-     * {@link SplittableRandom} seeded per (recipe seed, tensor, model) and consumed in element order, one draw per
-     * element whatever its value, so a merge is reproducible bit for bit.
+     * {@code rescale}, divided by it, so the expected delta is unchanged. Element {@code i}'s draw is the
+     * {@code (i+1)}-th {@code nextDouble} of a {@link SplittableRandom} seeded per (recipe seed, tensor, model),
+     * computed from the index (SplittableRandom is a counter, {@code seed + (i+1)·γ}, through a
+     * mixing function) rather than by consuming the stream in order. Results are the same bits as the earlier
+     * in-order stream, a merge is reproducible bit for bit, and ranges of a tensor can be masked on different
+     * threads.
      */
     record RandomDrop() implements Sparsifier {
+
+        /** SplittableRandom's default increment (the odd integer nearest 2^64 divided by the golden ratio). */
+        static final long GOLDEN_GAMMA = 0x9E37_79B9_7F4A_7C15L;
 
         private static final List<Parameter> PARAMETERS = List.of(
                 Parameter.number("density", Parameter.Scope.PER_MODEL, 1.0),
@@ -145,12 +167,28 @@ public sealed interface Sparsifier {
                 return Mask.DROP_ALL;
             }
             double scale = global.flag("rescale") ? 1.0 / density : 1.0;
-            SplittableRandom random = new SplittableRandom(seed);
             return (from, d, len) -> {
+                // the counter of element from+i, advanced by γ per element instead of recomputed
+                long counter = seed + (from + 1) * GOLDEN_GAMMA;
                 for (int i = 0; i < len; i++) {
-                    d[i] = random.nextDouble() < density ? (float) (d[i] * scale) : 0f;
+                    d[i] = unit(counter) < density ? (float) (d[i] * scale) : 0f;
+                    counter += GOLDEN_GAMMA;
                 }
             };
+        }
+
+        @Override
+        public boolean elementwise() {
+            return true;
+        }
+
+        /** SplittableRandom's nextDouble for one counter value: the top 53 bits of the mixed counter, in [0, 1). */
+        private static double unit(long counter) {
+            long z = counter;
+            z = (z ^ (z >>> 30)) * 0xBF58_476D_1CE4_E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D0_49BB_1331_11EBL;
+            z = z ^ (z >>> 31);
+            return (z >>> 11) * 0x1.0p-53;
         }
     }
 }

@@ -94,12 +94,13 @@ public final class TaskArithmetic implements MergeMethod {
     }
 
     /**
-     * Without a sparsifier each output element depends only on the same element of the inputs (sign election
-     * included); a sparsifier looks at the whole tensor (a magnitude threshold) or draws in order (a random stream).
+     * Each output element depends only on the same element of the inputs (sign election included) unless the
+     * sparsifier looks at the whole tensor (TIES' magnitude threshold); DARE's draw depends on the element's index
+     * only.
      */
     @Override
     public boolean elementwise() {
-        return sparsifier.isEmpty();
+        return sparsifier.map(Sparsifier::elementwise).orElse(true);
     }
 
     @Override
@@ -141,7 +142,7 @@ public final class TaskArithmetic implements MergeMethod {
                 for (int i = 0; i < len; i++) {
                     d[j][i] -= b[i];
                 }
-                masks[j].apply(from, d[j], len);
+                masks[j].apply(m.offset() + from, d[j], len);
             }
             // Model-outer, element-inner loops (the JIT vectorizes them); sums still run over models in order.
             java.util.Arrays.fill(mixed, 0, len, 0.0);

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -78,5 +79,38 @@ class SparsifierTest {
         }
         // Binomial(5000, 0.5): σ ≈ 35, so ±250 is ~7σ.
         assertEquals(2500, count, 250);
+    }
+
+    /**
+     * DARE's mask is a function of the element's index: applied to ranges in any order and any chunking it gives the
+     * bits of the definition it replaced, one {@link SplittableRandom} draw per element consumed in element order
+     * (so merges recorded before the change reproduce).
+     */
+    @Test
+    void randomDropMatchesTheInOrderStreamWhateverTheSplit() {
+        float[] v = Merges.random(new Random(10), 20_011);
+        long seed = 0x5EEDL;
+        double density = 0.3;
+        SplittableRandom stream = new SplittableRandom(seed);
+        float[] expected = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            expected[i] = stream.nextDouble() < density ? (float) (v[i] * (1.0 / density)) : 0f;
+        }
+        Sparsifier.Mask mask = new Sparsifier.RandomDrop().prepare(TensorView.of(v, "v"), density,
+                TensorParameters.of(Map.of("rescale", 1.0)), seed);
+        float[] out = v.clone();
+        // ranges back to front, chunks of odd sizes inside each
+        int[] bounds = {0, 1, 4_999, 5_000, 13_333, v.length};
+        for (int r = bounds.length - 2; r >= 0; r--) {
+            for (int from = bounds[r]; from < bounds[r + 1]; from += 777) {
+                int len = Math.min(777, bounds[r + 1] - from);
+                float[] part = Arrays.copyOfRange(out, from, from + len);
+                mask.apply(from, part, len);
+                System.arraycopy(part, 0, out, from, len);
+            }
+        }
+        assertArrayEquals(expected, out, 0f);
+        assertEquals(true, new Sparsifier.RandomDrop().elementwise());
+        assertEquals(false, new Sparsifier.Magnitude().elementwise());
     }
 }

@@ -31,7 +31,7 @@ import java.util.stream.Stream;
 
 /**
  * Runs a {@link MergePlan} into a Hugging Face model directory, one tensor at a time; for element-wise methods
- * (linear, task arithmetic) disjoint ranges of each large tensor are merged on {@link Options#threads()} threads.
+ * (linear, task arithmetic, DARE) disjoint ranges of each large tensor are merged on {@link Options#threads()} threads.
  *
  * <p>Memory stays bounded by one output tensor plus a few chunks, whatever the model size: inputs are read in
  * chunks straight from their memory mapping; each result is assembled in its output dtype in one off-heap buffer
@@ -201,7 +201,7 @@ public final class MergeExecutor {
         DType dtype = t.output().dtype();
         MemorySegment slice = out.asSlice(from * dtype.bytes(), (to - from) * dtype.bytes());
         plan.recipe().method().merge(new TensorMerge(t.output().name(), baseView, modelViews, t.modelParameters(),
-                t.global(), plan.recipe().seed(), TensorSink.of(slice, dtype), chunk));
+                t.global(), plan.recipe().seed(), TensorSink.of(slice, dtype), chunk, from));
     }
 
     private static void await(List<Future<?>> parts) throws IOException {
