@@ -43,7 +43,8 @@ import java.util.stream.Stream;
  * {@code java -Xmx512m ... io.emend.bench.merge.MergeBench}. Arguments: {@code --shape 110m|1.1b}, {@code --layers N}
  * (overrides the shape's), {@code --methods a,b}, {@code --threads N} (default: all processors), {@code --repeat N}
  * (runs per method, default 3; medians are reported, each run preceded by a sequential read of the same inputs so
- * that merge and read are measured side by side), {@code --dir PARENT}.
+ * that merge and read are measured side by side), {@code --warmups N} (untimed runs per method first, default 1:
+ * JIT compilation), {@code --dir PARENT}.
  */
 public final class MergeBench {
 
@@ -64,6 +65,7 @@ public final class MergeBench {
         Integer layers = null;
         int threads = Runtime.getRuntime().availableProcessors();
         int repeat = 3;
+        int warmups = 1;
         List<String> methods = List.of("linear", "task_arithmetic", "ties", "dare_linear");
         Path parent = Path.of(System.getProperty("java.io.tmpdir"));
         for (int i = 0; i < args.length; i += 2) {
@@ -74,9 +76,10 @@ public final class MergeBench {
                 case "--methods" -> methods = List.of(args[i + 1].split(","));
                 case "--threads" -> threads = Integer.parseInt(args[i + 1]);
                 case "--repeat" -> repeat = Integer.parseInt(args[i + 1]);
+                case "--warmups" -> warmups = Integer.parseInt(args[i + 1]);
                 case "--dir" -> parent = Path.of(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (valid: --shape 110m|1.1b, --layers N, --methods a,b, --threads N, --repeat N, --dir PARENT)");
+                        + " (valid: --shape 110m|1.1b, --layers N, --methods a,b, --threads N, --repeat N, --warmups N, --dir PARENT)");
             }
         }
         if (layers != null) {
@@ -84,13 +87,14 @@ public final class MergeBench {
         }
         Path dir = Files.createTempDirectory(parent, "emend-merge-bench-");
         try {
-            run(dir, shape, methods, threads, repeat);
+            run(dir, shape, methods, threads, repeat, warmups);
         } finally {
             deleteRecursively(dir);
         }
     }
 
-    private static void run(Path dir, Shape shape, List<String> methods, int threads, int repeat) throws Exception {
+    private static void run(Path dir, Shape shape, List<String> methods, int threads, int repeat,
+                            int warmups) throws Exception {
         System.out.printf(Locale.ROOT, "max heap %d MB, %d cores, %d merge threads, shape %s with %d layers, load %s%n",
                 Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors(), threads,
                 shape.name(), shape.layers(), Files.readString(Path.of("/proc/loadavg")).strip());
@@ -104,29 +108,31 @@ public final class MergeBench {
         List<Path> inputs = List.of(weights, dir.resolve("a/model.safetensors"), dir.resolve("b/model.safetensors"));
         double copyMBs = copyThroughput(weights, dir.resolve("copy.safetensors"));
         System.out.printf(Locale.ROOT, "file copy: %.0f MB/s (a %.2f GB file); each merge is preceded by a sequential"
-                + " read of its inputs (same page-cache state), %d runs per method, medians%n", copyMBs,
-                modelBytes / 1e9, repeat);
+                + " read of its inputs (same page-cache state), %d runs per method after %d untimed, medians%n", copyMBs,
+                modelBytes / 1e9, repeat, warmups);
         System.out.println();
-        System.out.println("| method | threads | input GB | seconds | CPU seconds | CPU-s per GB | MB/s of input | read MB/s | vs read | vs copy | peak heap MB | peak RSS MB (anon) |");
+        System.out.println("| method | threads | input GB | seconds | CPU seconds (kernel) | CPU-s per GB | MB/s of input | read MB/s | vs read | vs copy | peak heap MB | peak RSS MB (anon) |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (String method : methods) {
             Path recipe = dir.resolve(method + ".yml");
             Files.writeString(recipe, recipe(method));
             double[] seconds = new double[repeat];
             double[] cpu = new double[repeat];
+            double[] kernel = new double[repeat];
             double[] read = new double[repeat];
             long inputBytes = 0;
             long peakHeap = 0;
             long peakRss = 0;
             long peakAnon = 0;
-            for (int run = 0; run < repeat; run++) {
-                read[run] = readThroughput(inputs.subList(0, inputs(method)));
+            for (int run = -warmups; run < repeat; run++) {
+                double readMBs = readThroughput(inputs.subList(0, inputs(method)));
                 Path out = dir.resolve("out-" + method);
                 RssSampler rss = new RssSampler();
                 resetHeapPeaks();
                 MergeResult r;
                 Thread sampler = Thread.ofPlatform().daemon().start(rss);
                 long cpu0 = processCpuNanos();
+                double kernel0 = kernelCpuSeconds();
                 try (MergePlan plan = MergePlan.create(RecipeParser.read(recipe), dir::resolve)) {
                     r = MergeExecutor.run(plan, out, new MergeExecutor.Options(MergeExecutor.DEFAULT_MAX_SHARD_BYTES,
                             TensorMerge.DEFAULT_CHUNK, threads), MergeProgress.NONE);
@@ -134,22 +140,29 @@ public final class MergeBench {
                     rss.stop();
                     sampler.join();
                 }
-                cpu[run] = (processCpuNanos() - cpu0) / 1e9;
+                double cpuSeconds = (processCpuNanos() - cpu0) / 1e9;
+                double kernelSeconds = kernelCpuSeconds() - kernel0;
+                deleteRecursively(out);
+                if (run < 0) {
+                    continue;
+                }
+                read[run] = readMBs;
+                cpu[run] = cpuSeconds;
+                kernel[run] = kernelSeconds;
                 seconds[run] = r.elapsed().toNanos() / 1e9;
                 inputBytes = r.inputBytes();
                 peakHeap = Math.max(peakHeap, heapPeakBytes());
                 peakRss = Math.max(peakRss, rss.peakRss);
                 peakAnon = Math.max(peakAnon, rss.peakAnon);
-                deleteRecursively(out);
             }
             double gb = inputBytes / 1e9;
             double mbs = inputBytes / 1e6 / median(seconds);
             double readMBs = median(read);
-            System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.0f | %.0f | %.0f%% | %.0f%% | %d | %d (%d) |%n",
-                    method, threads, gb, median(seconds), median(cpu), median(cpu) / gb, mbs, readMBs,
+            System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f (%.2f) | %.2f | %.0f | %.0f | %.0f%% | %.0f%% | %d | %d (%d) |%n",
+                    method, threads, gb, median(seconds), median(cpu), median(kernel), median(cpu) / gb, mbs, readMBs,
                     100 * mbs / readMBs, 100 * mbs / copyMBs, peakHeap >> 20, peakRss >> 10, peakAnon >> 10);
-            System.out.printf(Locale.ROOT, "    runs: seconds %s, CPU seconds %s, read MB/s %s%n", Arrays.toString(seconds),
-                    Arrays.toString(cpu), Arrays.toString(read));
+            System.out.printf(Locale.ROOT, "    runs: seconds %s, CPU seconds %s, kernel %s, read MB/s %s%n",
+                    list(seconds, "%.2f"), list(cpu, "%.2f"), list(kernel, "%.2f"), list(read, "%.0f"));
         }
         System.out.printf(Locale.ROOT, "load after: %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
     }
@@ -243,6 +256,11 @@ public final class MergeBench {
         return size / 1e6 / ((System.nanoTime() - t0) / 1e9);
     }
 
+    private static String list(double[] values, String format) {
+        return Arrays.stream(values).mapToObj(v -> String.format(Locale.ROOT, format, v))
+                .collect(java.util.stream.Collectors.joining(" "));
+    }
+
     private static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
@@ -272,6 +290,14 @@ public final class MergeBench {
      * CPU time of the whole process (every merge thread, the sampler, the JIT, GC): on a shared machine the wall time
      * depends on what else runs, the CPU time much less.
      */
+    /** System (kernel) CPU seconds of the process so far: page faults, file writes, fsync, madvise. */
+    private static double kernelCpuSeconds() throws IOException {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        // fields after the parenthesized command name; stime is field 15 of the whole line, in clock ticks (100/s)
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[12]) / 100.0;
+    }
+
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }

@@ -1,5 +1,12 @@
 package io.emend.core.merge;
 
+import io.emend.core.quant.KernelSpecies;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -109,25 +116,69 @@ public sealed interface Sparsifier {
                 lo--;
             }
             int threshold = (hi << 16) | lo;
-            long equalToKeep = keep - above;
-            return new Mask() {
-                private long equalKept;
+            return new Trim(threshold, keep - above);
+        }
 
-                @Override
-                public void apply(long from, float[] d, int len) {
-                    for (int i = 0; i < len; i++) {
-                        int bits = magnitudeBits(d[i]);
-                        if (bits > threshold) {
-                            continue;
-                        }
-                        if (bits == threshold && equalKept < equalToKeep) {
-                            equalKept++;
-                            continue;
-                        }
-                        d[i] = 0f;
+        /**
+         * Keeps the elements whose magnitude bits exceed {@code threshold}, and the first {@code equalToKeep} equal
+         * to it in index order; zeroes the rest. Stateful (the equal ones kept so far): chunks must come in order.
+         */
+        static final class Trim implements Mask {
+            private static final VectorSpecies<Float> SPECIES = KernelSpecies.FLOAT;
+
+            private final int threshold;
+            private final long equalToKeep;
+            private long equalKept;
+
+            Trim(int threshold, long equalToKeep) {
+                this.threshold = threshold;
+                this.equalToKeep = equalToKeep;
+            }
+
+            @Override
+            public void apply(long from, float[] d, int len) {
+                if (SPECIES == null) {
+                    applyScalar(d, 0, len);
+                } else {
+                    applyVector(SPECIES, d, len);
+                }
+            }
+
+            /** The definition, over {@code d[start, end)}. */
+            void applyScalar(float[] d, int start, int end) {
+                for (int i = start; i < end; i++) {
+                    int bits = magnitudeBits(d[i]);
+                    if (bits > threshold) {
+                        continue;
+                    }
+                    if (bits == threshold && equalKept < equalToKeep) {
+                        equalKept++;
+                        continue;
+                    }
+                    d[i] = 0f;
+                }
+            }
+
+            /**
+             * Whole vectors select with a lane mask (the scalar branch on random magnitudes is mispredicted often);
+             * a vector holding an element equal to the threshold, rare, goes through the definition so that equal
+             * elements are still counted in index order. Then the scalar tail.
+             */
+            void applyVector(VectorSpecies<Float> species, float[] d, int len) {
+                int upper = species.loopBound(len);
+                int i = 0;
+                for (; i < upper; i += species.length()) {
+                    FloatVector v = FloatVector.fromArray(species, d, i);
+                    IntVector bits = v.reinterpretAsInts().and(0x7FFF_FFFF);
+                    if (bits.compare(VectorOperators.EQ, threshold).anyTrue()) {
+                        applyScalar(d, i, i + species.length());
+                    } else {
+                        VectorMask<Float> drop = bits.compare(VectorOperators.LT, threshold).cast(species);
+                        v.blend(0f, drop).intoArray(d, i);
                     }
                 }
-            };
+                applyScalar(d, i, len);
+            }
         }
 
         private static int magnitudeBits(float v) {

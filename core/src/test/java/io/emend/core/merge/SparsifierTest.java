@@ -1,6 +1,10 @@
 package io.emend.core.merge;
 
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Arrays;
 import java.util.Map;
@@ -112,5 +116,40 @@ class SparsifierTest {
         assertArrayEquals(expected, out, 0f);
         assertEquals(true, new Sparsifier.RandomDrop().elementwise());
         assertEquals(false, new Sparsifier.Magnitude().elementwise());
+    }
+
+    /**
+     * TIES' trim kernel at every width against its definition: magnitudes drawn from few values so that elements
+     * equal to the threshold fall in vector bodies and tails, budgets for equal elements from none to all, chunks of
+     * odd sizes: the same elements kept, in the same (index) order.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void trimVectorEqualsScalar(int bits) {
+        VectorSpecies<Float> species = VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
+        Random r = new Random(bits);
+        float[] v = new float[3001];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (r.nextBoolean() ? 1 : -1) * (1 + r.nextInt(8)) * 0.25f;
+        }
+        int threshold = Float.floatToRawIntBits(1.0f);
+        for (long budget : new long[] {0, 1, 17, 200, 5000}) {
+            Sparsifier.Magnitude.Trim scalar = new Sparsifier.Magnitude.Trim(threshold, budget);
+            Sparsifier.Magnitude.Trim vector = new Sparsifier.Magnitude.Trim(threshold, budget);
+            float[] a = v.clone();
+            float[] b = v.clone();
+            for (int from = 0; from < v.length; from += 97) {
+                int len = Math.min(97, v.length - from);
+                float[] pa = Arrays.copyOfRange(a, from, from + len);
+                float[] pb = Arrays.copyOfRange(b, from, from + len);
+                scalar.applyScalar(pa, 0, len);
+                vector.applyVector(species, pb, len);
+                System.arraycopy(pa, 0, a, from, len);
+                System.arraycopy(pb, 0, b, from, len);
+            }
+            for (int i = 0; i < v.length; i++) {
+                assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]), "budget " + budget + " at " + i);
+            }
+        }
     }
 }
