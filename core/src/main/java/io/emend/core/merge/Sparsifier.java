@@ -1,10 +1,13 @@
 package io.emend.core.merge;
 
 import io.emend.core.quant.KernelSpecies;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.List;
@@ -199,6 +202,12 @@ public sealed interface Sparsifier {
 
         /** SplittableRandom's default increment (the odd integer nearest 2^64 divided by the golden ratio). */
         static final long GOLDEN_GAMMA = 0x9E37_79B9_7F4A_7C15L;
+        /** Doubles of the kernel width, longs and floats of the same lane count (constants; null: scalar). */
+        private static final VectorSpecies<Double> WIDE = KernelSpecies.FLOAT == null ? null
+                : WeightedSum.wide(KernelSpecies.FLOAT);
+        private static final VectorSpecies<Long> LONGS = WIDE == null ? null : WIDE.withLanes(long.class);
+        private static final VectorSpecies<Float> HALF = WIDE == null ? null
+                : VectorSpecies.of(float.class, VectorShape.forBitSize(WIDE.vectorBitSize() / 2));
 
         private static final List<Parameter> PARAMETERS = List.of(
                 Parameter.number("density", Parameter.Scope.PER_MODEL, 1.0),
@@ -219,13 +228,56 @@ public sealed interface Sparsifier {
             }
             double scale = global.flag("rescale") ? 1.0 / density : 1.0;
             return (from, d, len) -> {
-                // the counter of element from+i, advanced by γ per element instead of recomputed
-                long counter = seed + (from + 1) * GOLDEN_GAMMA;
-                for (int i = 0; i < len; i++) {
-                    d[i] = unit(counter) < density ? (float) (d[i] * scale) : 0f;
-                    counter += GOLDEN_GAMMA;
+                if (WIDE == null) {
+                    dropScalar(seed, density, scale, from, d, len);
+                } else {
+                    dropVector(HALF, WIDE, LONGS, seed, density, scale, from, d, len);
                 }
             };
+        }
+
+        /** The definition: element {@code from + i} kept (and scaled) when its draw is below {@code density}. */
+        static void dropScalar(long seed, double density, double scale, long from, float[] d, int len) {
+            // the counter of element from+i, advanced by γ per element instead of recomputed
+            long counter = seed + (from + 1) * GOLDEN_GAMMA;
+            for (int i = 0; i < len; i++) {
+                d[i] = unit(counter) < density ? (float) (d[i] * scale) : 0f;
+                counter += GOLDEN_GAMMA;
+            }
+        }
+
+        /**
+         * The same draws in vector lanes: a vector of counters {@code c + lane·γ} advanced by {@code lanes·γ}, mixed
+         * with the same shifts and multiplies, and the keep decision made with a lane mask (the scalar branch on a
+         * coin flip is mispredicted half the time). {@code half} (floats), {@code wide} (doubles) and {@code longs}
+         * have one lane count.
+         */
+        static void dropVector(VectorSpecies<Float> half, VectorSpecies<Double> wide, VectorSpecies<Long> longs,
+                               long seed, double density, double scale, long from, float[] d, int len) {
+            int lanes = half.length();
+            long counter = seed + (from + 1) * GOLDEN_GAMMA;
+            LongVector counters = LongVector.zero(longs).addIndex(1).mul(GOLDEN_GAMMA).add(counter);
+            long step = lanes * GOLDEN_GAMMA;
+            int upper = half.loopBound(len);
+            int i = 0;
+            for (; i < upper; i += lanes) {
+                LongVector z = counters;
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58_476D_1CE4_E5B9L);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D0_49BB_1331_11EBL);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
+                DoubleVector u = ((DoubleVector) z.lanewise(VectorOperators.LSHR, 11)
+                        .convertShape(VectorOperators.L2D, wide, 0)).mul(0x1.0p-53);
+                VectorMask<Float> drop = u.compare(VectorOperators.LT, density).not().cast(half);
+                FloatVector v = FloatVector.fromArray(half, d, i);
+                DoubleVector scaled = ((DoubleVector) v.convertShape(VectorOperators.F2D, wide, 0)).mul(scale);
+                ((FloatVector) scaled.convertShape(VectorOperators.D2F, half, 0)).blend(0f, drop).intoArray(d, i);
+                counters = counters.add(step);
+            }
+            counter += (long) i * GOLDEN_GAMMA;
+            for (; i < len; i++) {
+                d[i] = unit(counter) < density ? (float) (d[i] * scale) : 0f;
+                counter += GOLDEN_GAMMA;
+            }
         }
 
         @Override

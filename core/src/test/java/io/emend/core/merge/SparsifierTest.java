@@ -152,4 +152,30 @@ class SparsifierTest {
             }
         }
     }
+
+    /**
+     * DARE's drop kernel at every width against its definition: starts that are not multiples of any lane count,
+     * every tail length, densities from rare to common keeps, with and without rescale.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void dropVectorEqualsScalar(int bits) {
+        VectorSpecies<Double> wide = WeightedSum.wide(VectorSpecies.of(float.class, VectorShape.forBitSize(bits)));
+        VectorSpecies<Float> half = VectorSpecies.of(float.class, VectorShape.forBitSize(bits / 2));
+        Random r = new Random(bits);
+        for (int len = 0; len <= 41; len++) {
+            float[] v = Merges.random(r, len + 2);
+            for (double density : new double[] {0.05, 0.5, 0.9}) {
+                for (double scale : new double[] {1.0, 1 / density}) {
+                    long from = r.nextInt(1_000_000);
+                    float[] a = v.clone();
+                    float[] b = v.clone();
+                    Sparsifier.RandomDrop.dropScalar(77, density, scale, from, a, len);
+                    Sparsifier.RandomDrop.dropVector(half, wide, wide.withLanes(long.class), 77, density, scale, from,
+                            b, len);
+                    assertArrayEquals(a, b, 0f, "len " + len + ", density " + density + ", from " + from);
+                }
+            }
+        }
+    }
 }
