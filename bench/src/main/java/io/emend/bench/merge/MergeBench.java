@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -40,7 +41,10 @@ import java.util.stream.Stream;
  * heads, MLP 2048; 0.27 GB each) or {@code --shape 1.1b} (TinyLlama: hidden 2048, 22 layers, 4 KV heads of 64, MLP
  * 5632; 2.2 GB each), vocabulary 32000. Run with a heap far below one model, e.g.
  * {@code java -Xmx512m ... io.emend.bench.merge.MergeBench}. Arguments: {@code --shape 110m|1.1b}, {@code --layers N}
- * (overrides the shape's), {@code --methods a,b}, {@code --threads N} (default: all processors), {@code --dir PARENT}.
+ * (overrides the shape's), {@code --methods a,b}, {@code --threads N} (default: all processors), {@code --repeat N}
+ * (runs per method, default 3; medians are reported, each run preceded by a sequential read of the same inputs so
+ * that merge and read are measured side by side), {@code --warmups N} (untimed runs per method first, default 1:
+ * JIT compilation), {@code --dir PARENT}.
  */
 public final class MergeBench {
 
@@ -60,6 +64,8 @@ public final class MergeBench {
         Shape shape = SHAPES.get("1.1b");
         Integer layers = null;
         int threads = Runtime.getRuntime().availableProcessors();
+        int repeat = 3;
+        int warmups = 1;
         List<String> methods = List.of("linear", "task_arithmetic", "ties", "dare_linear");
         Path parent = Path.of(System.getProperty("java.io.tmpdir"));
         for (int i = 0; i < args.length; i += 2) {
@@ -69,9 +75,11 @@ public final class MergeBench {
                 case "--layers" -> layers = Integer.parseInt(args[i + 1]);
                 case "--methods" -> methods = List.of(args[i + 1].split(","));
                 case "--threads" -> threads = Integer.parseInt(args[i + 1]);
+                case "--repeat" -> repeat = Integer.parseInt(args[i + 1]);
+                case "--warmups" -> warmups = Integer.parseInt(args[i + 1]);
                 case "--dir" -> parent = Path.of(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (valid: --shape 110m|1.1b, --layers N, --methods a,b, --threads N, --dir PARENT)");
+                        + " (valid: --shape 110m|1.1b, --layers N, --methods a,b, --threads N, --repeat N, --warmups N, --dir PARENT)");
             }
         }
         if (layers != null) {
@@ -79,13 +87,14 @@ public final class MergeBench {
         }
         Path dir = Files.createTempDirectory(parent, "emend-merge-bench-");
         try {
-            run(dir, shape, methods, threads);
+            run(dir, shape, methods, threads, repeat, warmups);
         } finally {
             deleteRecursively(dir);
         }
     }
 
-    private static void run(Path dir, Shape shape, List<String> methods, int threads) throws Exception {
+    private static void run(Path dir, Shape shape, List<String> methods, int threads, int repeat,
+                            int warmups) throws Exception {
         System.out.printf(Locale.ROOT, "max heap %d MB, %d cores, %d merge threads, shape %s with %d layers, load %s%n",
                 Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors(), threads,
                 shape.name(), shape.layers(), Files.readString(Path.of("/proc/loadavg")).strip());
@@ -96,36 +105,64 @@ public final class MergeBench {
             System.out.printf(Locale.ROOT, "wrote %s: %.2f GB in %.1f s%n", name, modelBytes / 1e9, (System.nanoTime() - t0) / 1e9);
         }
         Path weights = dir.resolve("base/model.safetensors");
-        double readMBs = readThroughput(weights);
+        List<Path> inputs = List.of(weights, dir.resolve("a/model.safetensors"), dir.resolve("b/model.safetensors"));
         double copyMBs = copyThroughput(weights, dir.resolve("copy.safetensors"));
-        System.out.printf(Locale.ROOT, "sequential read: %.0f MB/s; file copy: %.0f MB/s (a %.2f GB file)%n", readMBs,
-                copyMBs, modelBytes / 1e9);
+        System.out.printf(Locale.ROOT, "file copy: %.0f MB/s (a %.2f GB file); each merge is preceded by a sequential"
+                + " read of its inputs (same page-cache state), %d runs per method after %d untimed, medians%n", copyMBs,
+                modelBytes / 1e9, repeat, warmups);
         System.out.println();
-        System.out.println("| method | threads | input GB | seconds | CPU seconds | MB/s of input | vs read | vs copy | peak heap MB | peak RSS MB (anon) |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        System.out.println("| method | threads | input GB | seconds | CPU seconds (kernel) | CPU-s per GB | MB/s of input | read MB/s | vs read | vs copy | peak heap MB | peak RSS MB (anon) |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
         for (String method : methods) {
             Path recipe = dir.resolve(method + ".yml");
             Files.writeString(recipe, recipe(method));
-            Path out = dir.resolve("out-" + method);
-            RssSampler rss = new RssSampler();
-            resetHeapPeaks();
-            MergeResult r;
-            Thread sampler = Thread.ofPlatform().daemon().start(rss);
-            long cpu0 = processCpuNanos();
-            try (MergePlan plan = MergePlan.create(RecipeParser.read(recipe), dir::resolve)) {
-                r = MergeExecutor.run(plan, out, new MergeExecutor.Options(MergeExecutor.DEFAULT_MAX_SHARD_BYTES,
-                        TensorMerge.DEFAULT_CHUNK, threads), MergeProgress.NONE);
-            } finally {
-                rss.stop();
-                sampler.join();
+            double[] seconds = new double[repeat];
+            double[] cpu = new double[repeat];
+            double[] kernel = new double[repeat];
+            double[] read = new double[repeat];
+            long inputBytes = 0;
+            long peakHeap = 0;
+            long peakRss = 0;
+            long peakAnon = 0;
+            for (int run = -warmups; run < repeat; run++) {
+                double readMBs = readThroughput(inputs.subList(0, inputs(method)));
+                Path out = dir.resolve("out-" + method);
+                RssSampler rss = new RssSampler();
+                resetHeapPeaks();
+                MergeResult r;
+                Thread sampler = Thread.ofPlatform().daemon().start(rss);
+                long cpu0 = processCpuNanos();
+                double kernel0 = kernelCpuSeconds();
+                try (MergePlan plan = MergePlan.create(RecipeParser.read(recipe), dir::resolve)) {
+                    r = MergeExecutor.run(plan, out, new MergeExecutor.Options(MergeExecutor.DEFAULT_MAX_SHARD_BYTES,
+                            TensorMerge.DEFAULT_CHUNK, threads), MergeProgress.NONE);
+                } finally {
+                    rss.stop();
+                    sampler.join();
+                }
+                double cpuSeconds = (processCpuNanos() - cpu0) / 1e9;
+                double kernelSeconds = kernelCpuSeconds() - kernel0;
+                deleteRecursively(out);
+                if (run < 0) {
+                    continue;
+                }
+                read[run] = readMBs;
+                cpu[run] = cpuSeconds;
+                kernel[run] = kernelSeconds;
+                seconds[run] = r.elapsed().toNanos() / 1e9;
+                inputBytes = r.inputBytes();
+                peakHeap = Math.max(peakHeap, heapPeakBytes());
+                peakRss = Math.max(peakRss, rss.peakRss);
+                peakAnon = Math.max(peakAnon, rss.peakAnon);
             }
-            double cpu = (processCpuNanos() - cpu0) / 1e9;
-            double seconds = r.elapsed().toNanos() / 1e9;
-            double mbs = r.inputBytes() / 1e6 / seconds;
-            System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.1f | %.1f | %.0f | %.0f%% | %.0f%% | %d | %d (%d) |%n",
-                    method, threads, r.inputBytes() / 1e9, seconds, cpu, mbs, 100 * mbs / readMBs, 100 * mbs / copyMBs,
-                    heapPeakBytes() >> 20, rss.peakRss >> 10, rss.peakAnon >> 10);
-            deleteRecursively(out);
+            double gb = inputBytes / 1e9;
+            double mbs = inputBytes / 1e6 / median(seconds);
+            double readMBs = median(read);
+            System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f (%.2f) | %.2f | %.0f | %.0f | %.0f%% | %.0f%% | %d | %d (%d) |%n",
+                    method, threads, gb, median(seconds), median(cpu), median(kernel), median(cpu) / gb, mbs, readMBs,
+                    100 * mbs / readMBs, 100 * mbs / copyMBs, peakHeap >> 20, peakRss >> 10, peakAnon >> 10);
+            System.out.printf(Locale.ROOT, "    runs: seconds %s, CPU seconds %s, kernel %s, read MB/s %s%n",
+                    list(seconds, "%.2f"), list(cpu, "%.2f"), list(kernel, "%.2f"), list(read, "%.0f"));
         }
         System.out.printf(Locale.ROOT, "load after: %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
     }
@@ -199,19 +236,36 @@ public final class MergeBench {
         return total;
     }
 
-    /** Reads a file front to back into one reused direct buffer, returning MB/s: the bandwidth a merge could reach. */
-    private static double readThroughput(Path file) throws IOException {
+    /**
+     * Reads files front to back into one reused direct buffer, returning MB/s: the bandwidth a merge of them could
+     * reach from the same page-cache state.
+     */
+    private static double readThroughput(List<Path> files) throws IOException {
         java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocateDirect(8 << 20);
         long t0 = System.nanoTime();
         long size = 0;
-        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
-            int n;
-            while ((n = in.read(buffer)) >= 0) {
-                size += n;
-                buffer.clear();
+        for (Path file : files) {
+            try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    size += n;
+                    buffer.clear();
+                }
             }
         }
         return size / 1e6 / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    private static String list(double[] values, String format) {
+        return Arrays.stream(values).mapToObj(v -> String.format(Locale.ROOT, format, v))
+                .collect(java.util.stream.Collectors.joining(" "));
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /** Copies a file with the kernel's copy path (no heap), returning MB/s of bytes read. */
@@ -236,6 +290,14 @@ public final class MergeBench {
      * CPU time of the whole process (every merge thread, the sampler, the JIT, GC): on a shared machine the wall time
      * depends on what else runs, the CPU time much less.
      */
+    /** System (kernel) CPU seconds of the process so far: page faults, file writes, fsync, madvise. */
+    private static double kernelCpuSeconds() throws IOException {
+        String stat = Files.readString(Path.of("/proc/self/stat"));
+        // fields after the parenthesized command name; stime is field 15 of the whole line, in clock ticks (100/s)
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[12]) / 100.0;
+    }
+
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }

@@ -79,6 +79,6 @@ public final class AdaMerging implements MergeMethod {
     @Override
     public void merge(TensorMerge m) {
         WEIGHTED_SUM.merge(new TensorMerge(m.tensorName(), m.base(), m.models(), m.modelParameters(), UNSCALED,
-                m.seed(), m.out(), m.chunk()));
+                m.seed(), m.out(), m.chunk(), m.offset()));
     }
 }

@@ -1,5 +1,15 @@
 package io.emend.core.merge;
 
+import io.emend.core.quant.KernelSpecies;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -23,7 +33,18 @@ public sealed interface Sparsifier {
      */
     Mask prepare(TensorView delta, double density, TensorParameters global, long seed);
 
-    /** Applies the mask to consecutive chunks of the delta, in order, in place. */
+    /**
+     * Whether the mask of an element depends on that element and its index only, so that disjoint ranges of a
+     * tensor may be masked apart (on several threads) with the same result; otherwise the mask must see the whole
+     * delta and be applied to consecutive chunks in order.
+     */
+    boolean elementwise();
+
+    /**
+     * Applies the mask to the delta's elements {@code [from, from + len)}, held in {@code delta[0, len)}, in place.
+     * {@code from} is the index in the whole tensor; a mask that is not {@link #elementwise()} must get consecutive
+     * chunks in order.
+     */
     @FunctionalInterface
     interface Mask {
         void apply(long from, float[] delta, int len);
@@ -48,6 +69,11 @@ public sealed interface Sparsifier {
         @Override
         public List<Parameter> parameters() {
             return PARAMETERS;
+        }
+
+        @Override
+        public boolean elementwise() {
+            return false;
         }
 
         @Override
@@ -93,25 +119,69 @@ public sealed interface Sparsifier {
                 lo--;
             }
             int threshold = (hi << 16) | lo;
-            long equalToKeep = keep - above;
-            return new Mask() {
-                private long equalKept;
+            return new Trim(threshold, keep - above);
+        }
 
-                @Override
-                public void apply(long from, float[] d, int len) {
-                    for (int i = 0; i < len; i++) {
-                        int bits = magnitudeBits(d[i]);
-                        if (bits > threshold) {
-                            continue;
-                        }
-                        if (bits == threshold && equalKept < equalToKeep) {
-                            equalKept++;
-                            continue;
-                        }
-                        d[i] = 0f;
+        /**
+         * Keeps the elements whose magnitude bits exceed {@code threshold}, and the first {@code equalToKeep} equal
+         * to it in index order; zeroes the rest. Stateful (the equal ones kept so far): chunks must come in order.
+         */
+        static final class Trim implements Mask {
+            private static final VectorSpecies<Float> SPECIES = KernelSpecies.FLOAT;
+
+            private final int threshold;
+            private final long equalToKeep;
+            private long equalKept;
+
+            Trim(int threshold, long equalToKeep) {
+                this.threshold = threshold;
+                this.equalToKeep = equalToKeep;
+            }
+
+            @Override
+            public void apply(long from, float[] d, int len) {
+                if (SPECIES == null) {
+                    applyScalar(d, 0, len);
+                } else {
+                    applyVector(SPECIES, d, len);
+                }
+            }
+
+            /** The definition, over {@code d[start, end)}. */
+            void applyScalar(float[] d, int start, int end) {
+                for (int i = start; i < end; i++) {
+                    int bits = magnitudeBits(d[i]);
+                    if (bits > threshold) {
+                        continue;
+                    }
+                    if (bits == threshold && equalKept < equalToKeep) {
+                        equalKept++;
+                        continue;
+                    }
+                    d[i] = 0f;
+                }
+            }
+
+            /**
+             * Whole vectors select with a lane mask (the scalar branch on random magnitudes is mispredicted often);
+             * a vector holding an element equal to the threshold, rare, goes through the definition so that equal
+             * elements are still counted in index order. Then the scalar tail.
+             */
+            void applyVector(VectorSpecies<Float> species, float[] d, int len) {
+                int upper = species.loopBound(len);
+                int i = 0;
+                for (; i < upper; i += species.length()) {
+                    FloatVector v = FloatVector.fromArray(species, d, i);
+                    IntVector bits = v.reinterpretAsInts().and(0x7FFF_FFFF);
+                    if (bits.compare(VectorOperators.EQ, threshold).anyTrue()) {
+                        applyScalar(d, i, i + species.length());
+                    } else {
+                        VectorMask<Float> drop = bits.compare(VectorOperators.LT, threshold).cast(species);
+                        v.blend(0f, drop).intoArray(d, i);
                     }
                 }
-            };
+                applyScalar(d, i, len);
+            }
         }
 
         private static int magnitudeBits(float v) {
@@ -121,11 +191,23 @@ public sealed interface Sparsifier {
 
     /**
      * DARE's drop-and-rescale (Yu et al., 2024): each element is kept with probability {@code density} and, with
-     * {@code rescale}, divided by it, so the expected delta is unchanged. The draws come from a
-     * {@link SplittableRandom} seeded per (recipe seed, tensor, model) and consumed in element order, one draw per
-     * element whatever its value, so a merge is reproducible bit for bit.
+     * {@code rescale}, divided by it, so the expected delta is unchanged. Element {@code i}'s draw is the
+     * {@code (i+1)}-th {@code nextDouble} of a {@link SplittableRandom} seeded per (recipe seed, tensor, model),
+     * computed from the index (SplittableRandom is a counter, {@code seed + (i+1)·γ}, through a
+     * mixing function) rather than by consuming the stream in order. Results are the same bits as the earlier
+     * in-order stream, a merge is reproducible bit for bit, and ranges of a tensor can be masked on different
+     * threads.
      */
     record RandomDrop() implements Sparsifier {
+
+        /** SplittableRandom's default increment (the odd integer nearest 2^64 divided by the golden ratio). */
+        static final long GOLDEN_GAMMA = 0x9E37_79B9_7F4A_7C15L;
+        /** Doubles of the kernel width, longs and floats of the same lane count (constants; null: scalar). */
+        private static final VectorSpecies<Double> WIDE = KernelSpecies.FLOAT == null ? null
+                : WeightedSum.wide(KernelSpecies.FLOAT);
+        private static final VectorSpecies<Long> LONGS = WIDE == null ? null : WIDE.withLanes(long.class);
+        private static final VectorSpecies<Float> HALF = WIDE == null ? null
+                : VectorSpecies.of(float.class, VectorShape.forBitSize(WIDE.vectorBitSize() / 2));
 
         private static final List<Parameter> PARAMETERS = List.of(
                 Parameter.number("density", Parameter.Scope.PER_MODEL, 1.0),
@@ -145,12 +227,71 @@ public sealed interface Sparsifier {
                 return Mask.DROP_ALL;
             }
             double scale = global.flag("rescale") ? 1.0 / density : 1.0;
-            SplittableRandom random = new SplittableRandom(seed);
             return (from, d, len) -> {
-                for (int i = 0; i < len; i++) {
-                    d[i] = random.nextDouble() < density ? (float) (d[i] * scale) : 0f;
+                if (WIDE == null) {
+                    dropScalar(seed, density, scale, from, d, len);
+                } else {
+                    dropVector(HALF, WIDE, LONGS, seed, density, scale, from, d, len);
                 }
             };
+        }
+
+        /** The definition: element {@code from + i} kept (and scaled) when its draw is below {@code density}. */
+        static void dropScalar(long seed, double density, double scale, long from, float[] d, int len) {
+            // the counter of element from+i, advanced by γ per element instead of recomputed
+            long counter = seed + (from + 1) * GOLDEN_GAMMA;
+            for (int i = 0; i < len; i++) {
+                d[i] = unit(counter) < density ? (float) (d[i] * scale) : 0f;
+                counter += GOLDEN_GAMMA;
+            }
+        }
+
+        /**
+         * The same draws in vector lanes: a vector of counters {@code c + lane·γ} advanced by {@code lanes·γ}, mixed
+         * with the same shifts and multiplies, and the keep decision made with a lane mask (the scalar branch on a
+         * coin flip is mispredicted half the time). {@code half} (floats), {@code wide} (doubles) and {@code longs}
+         * have one lane count.
+         */
+        static void dropVector(VectorSpecies<Float> half, VectorSpecies<Double> wide, VectorSpecies<Long> longs,
+                               long seed, double density, double scale, long from, float[] d, int len) {
+            int lanes = half.length();
+            long counter = seed + (from + 1) * GOLDEN_GAMMA;
+            LongVector counters = LongVector.zero(longs).addIndex(1).mul(GOLDEN_GAMMA).add(counter);
+            long step = lanes * GOLDEN_GAMMA;
+            int upper = half.loopBound(len);
+            int i = 0;
+            for (; i < upper; i += lanes) {
+                LongVector z = counters;
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58_476D_1CE4_E5B9L);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D0_49BB_1331_11EBL);
+                z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
+                DoubleVector u = ((DoubleVector) z.lanewise(VectorOperators.LSHR, 11)
+                        .convertShape(VectorOperators.L2D, wide, 0)).mul(0x1.0p-53);
+                VectorMask<Float> drop = u.compare(VectorOperators.LT, density).not().cast(half);
+                FloatVector v = FloatVector.fromArray(half, d, i);
+                DoubleVector scaled = ((DoubleVector) v.convertShape(VectorOperators.F2D, wide, 0)).mul(scale);
+                ((FloatVector) scaled.convertShape(VectorOperators.D2F, half, 0)).blend(0f, drop).intoArray(d, i);
+                counters = counters.add(step);
+            }
+            counter += (long) i * GOLDEN_GAMMA;
+            for (; i < len; i++) {
+                d[i] = unit(counter) < density ? (float) (d[i] * scale) : 0f;
+                counter += GOLDEN_GAMMA;
+            }
+        }
+
+        @Override
+        public boolean elementwise() {
+            return true;
+        }
+
+        /** SplittableRandom's nextDouble for one counter value: the top 53 bits of the mixed counter, in [0, 1). */
+        private static double unit(long counter) {
+            long z = counter;
+            z = (z ^ (z >>> 30)) * 0xBF58_476D_1CE4_E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D0_49BB_1331_11EBL;
+            z = z ^ (z >>> 31);
+            return (z >>> 11) * 0x1.0p-53;
         }
     }
 }

@@ -94,12 +94,13 @@ public final class TaskArithmetic implements MergeMethod {
     }
 
     /**
-     * Without a sparsifier each output element depends only on the same element of the inputs (sign election
-     * included); a sparsifier looks at the whole tensor (a magnitude threshold) or draws in order (a random stream).
+     * Each output element depends only on the same element of the inputs (sign election included) unless the
+     * sparsifier looks at the whole tensor (TIES' magnitude threshold); DARE's draw depends on the element's index
+     * only.
      */
     @Override
     public boolean elementwise() {
-        return sparsifier.isEmpty();
+        return sparsifier.map(Sparsifier::elementwise).orElse(true);
     }
 
     @Override
@@ -141,30 +142,18 @@ public final class TaskArithmetic implements MergeMethod {
                 for (int i = 0; i < len; i++) {
                     d[j][i] -= b[i];
                 }
-                masks[j].apply(from, d[j], len);
+                masks[j].apply(m.offset() + from, d[j], len);
             }
-            // Model-outer, element-inner loops (the JIT vectorizes them); sums still run over models in order.
+            // Model-outer, element-inner vector kernels over chunk-sized arrays; sums still run over models in order.
             java.util.Arrays.fill(mixed, 0, len, 0.0);
             java.util.Arrays.fill(divisor, 0, len, 0.0);
             if (signConsensus) {
                 java.util.Arrays.fill(mass, 0, len, 0.0);
                 for (int j = 0; j < k; j++) {
-                    double wj = w[j];
-                    float[] dj = d[j];
-                    for (int i = 0; i < len; i++) {
-                        mass[i] += wj * dj[i];
-                    }
+                    WeightedSum.add(mass, d[j], w[j], len);
                 }
                 for (int j = 0; j < k; j++) {
-                    double wj = w[j];
-                    float[] dj = d[j];
-                    for (int i = 0; i < len; i++) {
-                        double wd = wj * dj[i];
-                        // the elected sign is + when the summed mass is >= 0; zero deltas never agree
-                        boolean agrees = mass[i] >= 0 ? wd > 0 : wd < 0;
-                        mixed[i] += agrees ? wd : 0;
-                        divisor[i] += agrees ? wj : 0;
-                    }
+                    SignElection.addAgreeing(mass, mixed, divisor, d[j], w[j], len);
                 }
                 for (int i = 0; i < len; i++) {
                     if (divisor[i] == 0) {
@@ -179,11 +168,8 @@ public final class TaskArithmetic implements MergeMethod {
                 }
                 java.util.Arrays.fill(divisor, 0, len, Math.abs(sum) < ZERO_WEIGHT_SUM ? 1 : sum);
             }
-            for (int i = 0; i < len; i++) {
-                double delta = (normalize ? mixed[i] / divisor[i] : mixed[i]) * lambda;
-                // Adding an exact zero keeps the base's bits (including -0.0), so λ = 0 returns the base exactly.
-                out[i] = delta == 0 ? b[i] : (float) (b[i] + delta);
-            }
+            // Adding an exact zero keeps the base's bits (including -0.0), so λ = 0 returns the base exactly.
+            Rebase.apply(b, mixed, divisor, normalize, lambda, out, len);
             m.out().write(from, out, len);
         }
     }

@@ -16,10 +16,13 @@ import java.util.Optional;
  * @param seed            the recipe's random seed
  * @param out             the result
  * @param chunk           elements per chunk
+ * @param offset          index in the whole tensor of the first element of these views: non-zero when an
+ *                        executor merges disjoint ranges of one tensor apart ({@link MergeMethod#elementwise()}),
+ *                        so that index-based draws (DARE) are the same whatever the split
  */
 public record TensorMerge(String tensorName, Optional<TensorView> base, List<TensorView> models,
                           List<TensorParameters> modelParameters, TensorParameters global, long seed,
-                          TensorSink out, int chunk) {
+                          TensorSink out, int chunk, long offset) {
 
     /**
      * Elements per chunk by default: 32 KiB of F32 per input buffer, so that a method's buffers (a few float and
@@ -37,12 +40,22 @@ public record TensorMerge(String tensorName, Optional<TensorView> base, List<Ten
         if (chunk <= 0) {
             throw new IllegalArgumentException("chunk must be positive, got " + chunk);
         }
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must not be negative, got " + offset);
+        }
         long n = elements(base, models);
         for (TensorView v : models) {
             if (v.elements() != n) {
                 throw new IllegalArgumentException("tensor '" + tensorName + "': inputs differ in size");
             }
         }
+    }
+
+    /** A whole tensor (offset 0). */
+    public TensorMerge(String tensorName, Optional<TensorView> base, List<TensorView> models,
+                       List<TensorParameters> modelParameters, TensorParameters global, long seed, TensorSink out,
+                       int chunk) {
+        this(tensorName, base, models, modelParameters, global, seed, out, chunk, 0);
     }
 
     private static long elements(Optional<TensorView> base, List<TensorView> models) {

@@ -1,7 +1,10 @@
 package io.emend.core.merge;
 
 import io.emend.core.tensor.DType;
+import io.emend.core.quant.KernelSpecies;
 import io.emend.core.tensor.HalfFloat;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -29,6 +32,10 @@ public sealed interface TensorSink {
                 ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         private static final ValueLayout.OfShort U16_LE =
                 ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        /** The kernel width, and shorts of the same lane count, for the BF16 kernel; null: scalar. */
+        private static final VectorSpecies<Float> FLOATS = KernelSpecies.FLOAT;
+        private static final VectorSpecies<Short> HALVES = FLOATS == null ? null
+                : VectorSpecies.of(short.class, VectorShape.forBitSize(FLOATS.vectorBitSize() / 2));
 
         private final MemorySegment stored;
         private final DType dtype;
@@ -49,13 +56,11 @@ public sealed interface TensorSink {
                 scratch = new short[len];
             }
             if (dtype == DType.F16) {
-                for (int i = 0; i < len; i++) {
-                    scratch[i] = HalfFloat.floatToF16(src[i]);
-                }
+                HalfFloat.floatToF16(src, scratch, len);
+            } else if (FLOATS == null) {
+                HalfFloat.floatToBf16(src, scratch, len);
             } else {
-                for (int i = 0; i < len; i++) {
-                    scratch[i] = HalfFloat.floatToBf16(src[i]);
-                }
+                HalfFloat.floatToBf16Vector(FLOATS, HALVES, src, scratch, len);
             }
             MemorySegment.copy(scratch, 0, stored, U16_LE, from * 2, len);
         }

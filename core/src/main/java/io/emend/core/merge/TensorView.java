@@ -1,7 +1,10 @@
 package io.emend.core.merge;
 
 import io.emend.core.tensor.DType;
+import io.emend.core.quant.KernelSpecies;
 import io.emend.core.tensor.HalfFloat;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -42,14 +45,20 @@ public sealed interface TensorView {
     }
 
     /**
-     * Stored little-endian elements. 16-bit elements are bulk-copied into a scratch array and widened there, a
-     * loop the JIT turns into vector conversions; the scratch makes a view unsafe to share between threads.
+     * Stored little-endian elements. 16-bit elements are bulk-copied into a scratch array, checked for finiteness
+     * there by a vector kernel ({@link Finiteness}) and widened by a loop the JIT turns into vector conversions;
+     * the scratch makes a view unsafe to share between threads.
      */
     final class Stored implements TensorView {
         private static final ValueLayout.OfFloat F32_LE =
                 ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         private static final ValueLayout.OfShort U16_LE =
                 ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        /** Ints of the kernel width, and shorts of the same lane count, for the BF16 kernel; null: scalar. */
+        private static final VectorSpecies<Integer> INTS = KernelSpecies.FLOAT == null ? null
+                : KernelSpecies.FLOAT.withLanes(int.class);
+        private static final VectorSpecies<Short> HALVES = INTS == null ? null
+                : VectorSpecies.of(short.class, VectorShape.forBitSize(INTS.vectorBitSize() / 2));
 
         private final MemorySegment stored;
         private final DType dtype;
@@ -73,41 +82,34 @@ public sealed interface TensorView {
 
         @Override
         public void read(long from, float[] dst, int len) {
+            boolean finite;
             if (dtype == DType.F32) {
                 MemorySegment.copy(stored, F32_LE, from * 4, dst, 0, len);
+                finite = Finiteness.all(dst, len);
             } else {
                 if (scratch.length < len) {
                     scratch = new short[len];
                 }
                 MemorySegment.copy(stored, U16_LE, from * 2, scratch, 0, len);
+                // checked on the stored bits before widening: the same verdict, on half the bytes
                 if (dtype == DType.F16) {
-                    for (int i = 0; i < len; i++) {
-                        dst[i] = HalfFloat.f16ToFloat(scratch[i]);
-                    }
+                    finite = Finiteness.all(scratch, len, Finiteness.F16_EXPONENT);
+                    HalfFloat.f16ToFloat(scratch, dst, len);
                 } else {
-                    for (int i = 0; i < len; i++) {
-                        dst[i] = HalfFloat.bf16ToFloat(scratch[i]);
+                    finite = Finiteness.all(scratch, len, Finiteness.BF16_EXPONENT);
+                    if (INTS == null) {
+                        HalfFloat.bf16ToFloat(scratch, dst, len);
+                    } else {
+                        HalfFloat.bf16ToFloatVector(HALVES, INTS, scratch, dst, len);
                     }
                 }
             }
-            if (!allFinite(dst, len)) {
+            if (!finite) {
                 for (int i = 0; i < len; i++) {
                     checkFinite(dst[i], from + i, label);
                 }
             }
         }
-    }
-
-    /**
-     * Whether no value is NaN or infinite: the largest exponent field must stay below all ones. A max reduction
-     * without branches, which the JIT vectorizes; the per-element check runs only to name a bad element.
-     */
-    private static boolean allFinite(float[] values, int len) {
-        int exponent = 0;
-        for (int i = 0; i < len; i++) {
-            exponent = Math.max(exponent, Float.floatToRawIntBits(values[i]) & 0x7F80_0000);
-        }
-        return exponent != 0x7F80_0000;
     }
 
     record Heap(float[] values, String label) implements TensorView {
@@ -119,8 +121,10 @@ public sealed interface TensorView {
         @Override
         public void read(long from, float[] dst, int len) {
             System.arraycopy(values, Math.toIntExact(from), dst, 0, len);
-            for (int i = 0; i < len; i++) {
-                checkFinite(dst[i], from + i, label);
+            if (!Finiteness.all(dst, len)) {
+                for (int i = 0; i < len; i++) {
+                    checkFinite(dst[i], from + i, label);
+                }
             }
         }
     }

@@ -53,7 +53,8 @@ public final class KernelSpecies {
             try {
                 Files.writeString(directive, "[{ match: \"*.*\", inline: [\"-io/emend/core/quant/*.matVec\","
                         + " \"-io/emend/core/quant/*.matMul\", \"-io/emend/core/quant/*.readRow\","
-                        + " \"+io/emend/core/quant/*.*Vector\", \"+io/emend/core/merge/*.*Vector\"] }]");
+                        + " \"+io/emend/core/quant/*.*Vector\", \"+io/emend/core/merge/*.*Vector\","
+                        + " \"+io/emend/core/tensor/*.*Vector\"] }]");
                 ManagementFactory.getPlatformMBeanServer().invoke(
                         new ObjectName("com.sun.management:type=DiagnosticCommand"),
                         "compilerDirectivesAdd",

@@ -1,6 +1,10 @@
 package io.emend.core.tensor;
 
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.MemorySegment;
 
@@ -8,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 class HalfFloatTest {
 
@@ -117,6 +122,150 @@ class HalfFloatTest {
         assertArrayEquals(new byte[]{0, 0, (byte) 0x80, 0x3F}, DType.F32.fromFloats(new float[]{1f}));
         assertArrayEquals(new byte[]{0, 0x3C}, DType.F16.fromFloats(new float[]{1f}));
         assertArrayEquals(new byte[]{(byte) 0x80, 0x3F}, DType.BF16.fromFloats(new float[]{1f}));
+    }
+
+    /**
+     * binary16 rounding from its definition, in double: round |f| to the nearest multiple of the binary16 spacing at
+     * its exponent (2^-24 below the normal range), ties to even ({@link Math#rint}), infinity from 65520 up (half an
+     * ulp above the largest finite 65504). Independent of the JDK's conversion; NaN is left to the caller.
+     */
+    private static short f16RoundingDefinition(float f) {
+        int sign = Float.floatToRawIntBits(f) >>> 31 << 15;
+        double a = Math.abs((double) f);
+        if (a >= 65520) {
+            return (short) (sign | 0x7C00);
+        }
+        if (a < 0x1p-14) {
+            return (short) (sign | (int) Math.rint(a * 0x1p24));
+        }
+        int e = Math.getExponent(a);
+        int q = (int) Math.rint((Math.scalb(a, -e) - 1) * 1024);
+        if (q == 1024) {
+            e++;
+            q = 0;
+        }
+        return (short) (sign | (e + 15) << 10 | q);
+    }
+
+    /**
+     * Floats that exercise every rounding case: a stride through all 2^32 patterns, and for every binary16 value the
+     * float just below, at and above the midpoint to its successor (ties of both parities, normal and subnormal).
+     */
+    private static float[] narrowingSweep() {
+        int strided = (int) ((1L << 32) / 1021 + 1);
+        float[] sweep = new float[strided + (1 << 15) * 6];
+        int n = 0;
+        for (long b = 0; b < 1L << 32; b += 1021) {
+            sweep[n++] = Float.intBitsToFloat((int) b);
+        }
+        for (int h = 0; h < 1 << 15; h++) {
+            float lo = Float.float16ToFloat((short) h);
+            float hi = Float.float16ToFloat((short) (h + 1));
+            if (!Float.isFinite(lo) || !Float.isFinite(hi)) {
+                continue;
+            }
+            float mid = (float) (((double) lo + hi) / 2);
+            for (float f : new float[] {Math.nextDown(mid), mid, Math.nextUp(mid)}) {
+                sweep[n++] = f;
+                sweep[n++] = -f;
+            }
+        }
+        return java.util.Arrays.copyOf(sweep, n);
+    }
+
+    /**
+     * The array loops, which C2 compiles to vector F16C conversions (or integer vector code for BF16), give the bits
+     * of the scalar methods and of the definitions, for every binary16/bfloat16 pattern and for the sweep of floats;
+     * each array is converted in chunks, over and over, so that the checks run on the compiled loops.
+     */
+    @Test
+    void arrayConversionsEqualTheScalarOnesBitForBit() {
+        short[] every = new short[1 << 16];
+        for (int i = 0; i < every.length; i++) {
+            every[i] = (short) i;
+        }
+        float[] wide = new float[every.length];
+        for (int round = 0; round < 40; round++) {
+            HalfFloat.f16ToFloat(every, wide, every.length);
+            for (int i = 0; i < every.length; i++) {
+                float expected = HalfFloat.f16ToFloat(every[i]);
+                if (Float.isNaN(expected)) {
+                    check(Float.isNaN(wide[i]) && Float.floatToRawIntBits(wide[i]) >>> 31 == i >>> 15, "f16 NaN", i);
+                } else {
+                    check(Float.floatToRawIntBits(expected) == Float.floatToRawIntBits(wide[i]), "f16", i);
+                }
+            }
+            HalfFloat.bf16ToFloat(every, wide, every.length);
+            for (int i = 0; i < every.length; i++) {
+                check(Float.floatToRawIntBits(HalfFloat.bf16ToFloat(every[i])) == Float.floatToRawIntBits(wide[i]),
+                        "bf16", i);
+            }
+        }
+        float[] sweep = narrowingSweep();
+        int chunk = 1 << 13;
+        float[] in = new float[chunk];
+        short[] f16 = new short[chunk];
+        short[] bf16 = new short[chunk];
+        for (int from = 0; from < sweep.length; from += chunk) {
+            int len = Math.min(chunk, sweep.length - from);
+            System.arraycopy(sweep, from, in, 0, len);
+            HalfFloat.floatToF16(in, f16, len);
+            HalfFloat.floatToBf16(in, bf16, len);
+            for (int i = 0; i < len; i++) {
+                float f = in[i];
+                int what = Float.floatToRawIntBits(f);
+                if (Float.isNaN(f)) {
+                    check(Float.isNaN(Float.float16ToFloat(f16[i])) && (f16[i] & 0x8000) >>> 15 == what >>> 31,
+                            "f16 of NaN", what);
+                } else {
+                    check(f16RoundingDefinition(f) == f16[i], "f16 definition of", what);
+                    check(HalfFloat.floatToF16(f) == f16[i], "f16 scalar of", what);
+                }
+                check(HalfFloat.floatToBf16(f) == bf16[i], "bf16 scalar of", what);
+            }
+        }
+    }
+
+    /**
+     * The BF16 vector kernels at every width (the Vector API emulates widths the CPU lacks) against the scalar
+     * methods, bit for bit: all 65,536 patterns widened, the float sweep (NaNs of every payload among it) narrowed,
+     * at lengths that leave every tail size.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void bf16KernelsEqualTheScalarMethodsBitForBit(int bits) {
+        VectorSpecies<Float> floats = VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
+        VectorSpecies<Integer> ints = floats.withLanes(int.class);
+        VectorSpecies<Short> halves = VectorSpecies.of(short.class, VectorShape.forBitSize(bits / 2));
+        short[] every = new short[1 << 16];
+        for (int i = 0; i < every.length; i++) {
+            every[i] = (short) i;
+        }
+        for (int len : new int[] {every.length, every.length - 1, every.length - 7, 5, 0}) {
+            float[] wide = new float[every.length];
+            HalfFloat.bf16ToFloatVector(halves, ints, every, wide, len);
+            for (int i = 0; i < every.length; i++) {
+                int expected = i < len ? Float.floatToRawIntBits(HalfFloat.bf16ToFloat(every[i])) : 0;
+                check(expected == Float.floatToRawIntBits(wide[i]), "bf16", i);
+            }
+        }
+        float[] sweep = narrowingSweep();
+        short[] narrow = new short[sweep.length];
+        for (int len : new int[] {sweep.length, sweep.length - 3}) {
+            java.util.Arrays.fill(narrow, (short) 0);
+            HalfFloat.floatToBf16Vector(floats, halves, sweep, narrow, len);
+            for (int i = 0; i < sweep.length; i++) {
+                short expected = i < len ? HalfFloat.floatToBf16(sweep[i]) : 0;
+                check(expected == narrow[i], "bf16 of", Float.floatToRawIntBits(sweep[i]));
+            }
+        }
+    }
+
+    /** An assertion whose message is built only on failure: these loops check tens of millions of values. */
+    private static void check(boolean ok, String what, int bits) {
+        if (!ok) {
+            fail(what + " " + Integer.toHexString(bits));
+        }
     }
 
     @Test

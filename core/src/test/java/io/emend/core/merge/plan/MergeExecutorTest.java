@@ -140,7 +140,8 @@ class MergeExecutorTest {
     }
 
     /**
-     * Linear and task arithmetic merge large tensors in ranges on several threads; the bits must not depend on it.
+     * Linear, task arithmetic and DARE merge large tensors in ranges on several threads; the bits must not depend on
+     * it (DARE's draws follow the element's index in the whole tensor, not its range).
      * The models here have one tensor of 4·{@link MergeExecutor#MIN_RANGE} + 3 elements (ranges end mid-chunk and
      * off every vector width) and are F16, so each range also narrows its own part of the output.
      */
@@ -166,7 +167,11 @@ class MergeExecutorTest {
         for (String recipe : List.of(
                 "merge_method: linear\nmodels: [{model: wa, parameters: {weight: 0.3}}, {model: wb, parameters: {weight: 0.9}}]\n",
                 "merge_method: task_arithmetic\nbase_model: wbase\nparameters: {lambda: 0.7}\n"
-                        + "models: [{model: wa, parameters: {weight: 0.5}}, {model: wb, parameters: {weight: 1.5}}]\n")) {
+                        + "models: [{model: wa, parameters: {weight: 0.5}}, {model: wb, parameters: {weight: 1.5}}]\n",
+                "merge_method: dare_linear\nbase_model: wbase\nparameters: {density: 0.4}\n"
+                        + "models: [{model: wa, parameters: {weight: 0.5}}, {model: wb, parameters: {weight: 1.5}}]\n",
+                "merge_method: dare_ties\nbase_model: wbase\nparameters: {weight: 1, density: 0.6}\n"
+                        + "models: [{model: wa}, {model: wb}]\n")) {
             String method = recipe.substring(14, recipe.indexOf('\n'));
             float[] one = read(merge(recipe, method + "-1", new MergeExecutor.Options(Long.MAX_VALUE, 1000, 1)).directory(),
                     "model.norm.weight");
