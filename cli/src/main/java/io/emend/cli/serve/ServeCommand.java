@@ -60,7 +60,8 @@ public final class ServeCommand implements Callable<Integer> {
     int queueSize;
 
     @Option(names = "--adapter", paramLabel = "NAME=DIR",
-            description = "a PEFT LoRA adapter requests may name as model+NAME (repeatable)")
+            description = "a delta requests may name as model+NAME: a PEFT LoRA adapter, or an edit directory that"
+                    + " 'emend edit --out' wrote (its edit_delta.safetensors) (repeatable)")
     Map<String, Path> adapters = new LinkedHashMap<>();
 
     @Option(names = "--jvm-option", paramLabel = "OPT", description = "an option for the service's JVM (repeatable)")

@@ -5,6 +5,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A named set of low-rank deltas over a base model (one LoRA adapter, one batch of edits, or several of those
@@ -15,6 +18,51 @@ public final class Adapter {
 
     /** Where a delta applies. */
     public record Target(int layer, Projection projection) {
+    }
+
+    /** A block's index in a module path: Llama's {@code model.layers.3.}, GPT-2's {@code transformer.h.3.}. */
+    private static final Pattern LAYER = Pattern.compile("(?:^|\\.)(?:layers|h)\\.(\\d+)\\.(.+)$");
+    /** GPT-2's Conv1D modules inside a block and the projections they hold; c_attn fuses q, k, v (in that order). */
+    private static final Map<String, List<Projection>> GPT2_MODULES = Map.of(
+            "attn.c_attn", List.of(Projection.Q, Projection.K, Projection.V),
+            "attn.c_proj", List.of(Projection.O),
+            "mlp.c_fc", List.of(Projection.UP),
+            "mlp.c_proj", List.of(Projection.DOWN));
+
+    /**
+     * {@code delta}, given on the Hugging Face module at {@code modulePath} ({@code model.layers.3.mlp.down_proj},
+     * {@code transformer.h.1.attn.c_attn}) in {@code Linear} orientation ([out, in], as PEFT stores LoRA factors for
+     * Conv1D modules too), as the engine's per-projection deltas. A fused module's output rows are split evenly among
+     * its projections: GPT-2's c_attn gives q, k and v, each keeping the whole of A. Empty when the path names no
+     * projection of a layer.
+     *
+     * @throws IllegalArgumentException when a fused module's rows do not split evenly
+     */
+    public static Optional<Map<Target, LowRankDelta>> onModule(String modulePath, LowRankDelta delta) {
+        Matcher m = LAYER.matcher(modulePath);
+        if (!m.find()) {
+            return Optional.empty();
+        }
+        int layer = Integer.parseInt(m.group(1));
+        String inner = m.group(2);
+        List<Projection> projections = GPT2_MODULES.get(inner);
+        if (projections == null) {
+            projections = Projection.fromModulePath(inner).map(List::of).orElse(List.of());
+        }
+        if (projections.isEmpty()) {
+            return Optional.empty();
+        }
+        if (delta.out() % projections.size() != 0) {
+            throw new IllegalArgumentException(modulePath + " fuses " + projections.size() + " projections but its delta"
+                    + " has " + delta.out() + " output rows");
+        }
+        int rows = delta.out() / projections.size();
+        Map<Target, LowRankDelta> out = new HashMap<>();
+        for (int i = 0; i < projections.size(); i++) {
+            out.put(new Target(layer, projections.get(i)),
+                    projections.size() == 1 ? delta : delta.rows(i * rows, (i + 1) * rows));
+        }
+        return Optional.of(out);
     }
 
     private final String name;

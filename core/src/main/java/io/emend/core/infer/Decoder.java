@@ -168,11 +168,6 @@ public final class Decoder implements AutoCloseable {
         if (adapter == null) {
             return;
         }
-        if (layerNorm) {
-            // GPT-2's fused c_attn and Conv1D layout have no counterpart in Projection's Llama module names
-            throw new IllegalArgumentException("adapter " + adapter.name() + ": the engine applies adapters to "
-                    + "Llama-family models only, not " + config.modelType());
-        }
         for (var e : adapter.all().entrySet()) {
             Adapter.Target t = e.getKey();
             if (t.layer() < 0 || t.layer() >= layers) {
@@ -180,6 +175,10 @@ public final class Decoder implements AutoCloseable {
                         + " does not exist (the model has " + layers + ")");
             }
             WeightTensor w = weights.layer(t.layer()).projection(t.projection());
+            if (w == null) {
+                throw new IllegalArgumentException("adapter " + adapter.name() + ": " + config.modelType()
+                        + " has no " + t.projection().hfName() + " projection");
+            }
             for (LowRankDelta d : e.getValue()) {
                 if (d.in() != w.cols() || d.out() != w.rows()) {
                     throw new IllegalArgumentException("adapter " + adapter.name() + ": delta on layer " + t.layer() + " "

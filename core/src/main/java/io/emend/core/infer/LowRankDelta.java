@@ -31,6 +31,14 @@ public record LowRankDelta(float[] a, float[] b, int rank, int in, int out, floa
         }
     }
 
+    /** The delta on output rows {@code [from, to)} only: the same A, those rows of B. */
+    public LowRankDelta rows(int from, int to) {
+        if (from < 0 || to > out || from >= to) {
+            throw new IllegalArgumentException("rows [" + from + ", " + to + ") of a delta with " + out + " output rows");
+        }
+        return new LowRankDelta(a, java.util.Arrays.copyOfRange(b, from * rank, to * rank), rank, in, to - from, scale);
+    }
+
     /** {@code t = A·x}, the rank-sized middle of the product (shared by every output row). */
     void project(float[] x, float[] t) {
         for (int r = 0; r < rank; r++) {

@@ -47,6 +47,8 @@ public interface ServingConfig {
 
     Aliases aliases();
 
+    Deltas deltas();
+
     /** How requests share the decode loop. */
     interface Batching {
 
@@ -120,5 +122,27 @@ public interface ServingConfig {
          * process, so that every replica sees every move.
          */
         Optional<String> groupId();
+    }
+
+    /** Deltas over a loaded base: LoRA adapters and edit versions (their factors, not their materialized weights). */
+    interface Deltas {
+
+        /**
+         * {@code emend.serving.deltas.idle-unload}: a per-request delta that no request has named for this long is
+         * unloaded (the next request naming it loads it again); default {@code 10m}.
+         */
+        @WithDefault("10m")
+        Duration idleUnload();
+
+        /**
+         * {@code emend.serving.deltas.edits-over-loaded-base}: when a served alias moves to (or a reference resolves
+         * to) an edit version whose edit base this replica already has loaded, serve it as that base plus the edit's
+         * factors instead of loading the materialized weights. Default {@code false}: the materialized weights give
+         * the same tokens on every replica, while base plus factors differs from them by the quantization of the
+         * factors' product, and whether a replica happens to have the base loaded would decide which answer a client
+         * gets. Turn it on for one replica, or when memory and swap time matter more than that.
+         */
+        @WithDefault("false")
+        boolean editsOverLoadedBase();
     }
 }

@@ -3,6 +3,17 @@ package io.emend.serving;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.emend.core.generate.Sampler;
+import io.emend.core.delta.EditDelta;
+import io.emend.core.delta.EditDeltaCheckpoint;
+import io.emend.core.edit.EditDefaults;
+import io.emend.core.edit.EditMethod;
+import io.emend.core.edit.EditRequest;
+import io.emend.core.edit.KeyStatistics;
+import io.emend.core.edit.KnowledgeEditor;
+import io.emend.core.edit.PreparedEdit;
+import io.emend.core.edit.Progress;
+import io.emend.core.edit.memit.MemitEditor;
+import io.emend.core.graph.Transformer;
 import io.emend.core.infer.Adapter;
 import io.emend.core.infer.Decoder;
 import io.emend.core.infer.QuantRule;
@@ -13,6 +24,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /** The shared fixtures, and the engine's own greedy generation that the service's answers are compared with. */
@@ -91,6 +103,37 @@ public final class Fixtures {
                 out.commit();
             }
             return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * An edit version of {@code base} in {@code out} as services/editor lays one out: MEMIT with the editor's defaults
+     * for the architecture (core's {@link MemitEditor} through {@link EditDefaults}, key statistics over the fixture's
+     * TinyStories text), the edited model materialized beside the factors ({@code edit_delta.safetensors}). The key
+     * statistics artifact the editor adds is left out: serving never reads it.
+     *
+     * @return the factors, for tests that apply them directly
+     */
+    public static EditDelta memitEdit(Path base, Path out, List<EditRequest> requests) {
+        try (Transformer model = Transformer.open(base, Optional.empty()); Tokenizer tokenizer = Tokenizer.load(base)) {
+            KnowledgeEditor editor = EditDefaults.editor(EditMethod.MEMIT, model.config(), Optional.empty());
+            KeyStatistics stats = KeyStatistics.compute(model, tokenizer,
+                    Files.readString(stories().resolve("tinystories-valid.txt")), editor.layers(), 2000, Progress.NONE);
+            List<PreparedEdit> prepared = PreparedEdit.prepare(requests, tokenizer, model,
+                    PreparedEdit.prefixes(model, tokenizer, 2, 10, 0), requests.size());
+            EditDelta delta = editor.edit(model, EditDelta.empty(EditMethod.MEMIT.id()), prepared, stats, Progress.NONE);
+            if (Files.exists(out)) {
+                try (var walk = Files.walk(out)) {
+                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.delete(p);
+                    }
+                }
+            }
+            EditDeltaCheckpoint.materialize(delta, base, out);
+            delta.write(out.resolve(EditDelta.FILE_NAME));
+            return delta;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

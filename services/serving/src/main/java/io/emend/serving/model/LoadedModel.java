@@ -1,5 +1,6 @@
 package io.emend.serving.model;
 
+import io.emend.core.infer.Adapter;
 import io.emend.core.infer.Decoder;
 import io.emend.core.infer.QuantRule;
 import io.emend.core.tokenizer.Tokenizer;
@@ -116,11 +117,19 @@ public final class LoadedModel {
      * reference again and finds its successor).
      */
     synchronized java.util.Optional<Lease> lease() {
+        return lease(version, null);
+    }
+
+    /**
+     * As {@link #lease()}, for a request served as {@code served}: this model's own version, or an edit version
+     * whose factors {@code delta} this model runs for every request of the lease.
+     */
+    synchronized java.util.Optional<Lease> lease(ModelVersion served, Adapter delta) {
         if (closed) {
             return java.util.Optional.empty();
         }
         leases++;
-        return java.util.Optional.of(new Lease(this));
+        return java.util.Optional.of(new Lease(this, served, delta));
     }
 
     private void returnLease() {
@@ -156,14 +165,28 @@ public final class LoadedModel {
     /** A request's claim on a model; closing it lets a retired model go. */
     public static final class Lease implements AutoCloseable {
         private final LoadedModel model;
+        private final ModelVersion version;
+        private final Adapter delta;
         private boolean returned;
 
-        private Lease(LoadedModel model) {
+        private Lease(LoadedModel model, ModelVersion version, Adapter delta) {
             this.model = model;
+            this.version = version;
+            this.delta = delta;
         }
 
         public LoadedModel model() {
             return model;
+        }
+
+        /** The version that answers: the model's own, or the edit version it serves as factors. */
+        public ModelVersion version() {
+            return version;
+        }
+
+        /** The factors every request of this lease runs with (an edit version served over its base), if any. */
+        public java.util.Optional<Adapter> delta() {
+            return java.util.Optional.ofNullable(delta);
         }
 
         @Override

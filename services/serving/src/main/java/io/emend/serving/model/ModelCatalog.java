@@ -1,5 +1,6 @@
 package io.emend.serving.model;
 
+import io.emend.core.infer.Adapter;
 import io.emend.core.infer.QuantRule;
 import io.emend.serving.ServingConfig;
 import io.emend.serving.batch.BatchScheduler;
@@ -26,10 +27,22 @@ import java.util.concurrent.ConcurrentHashMap;
 @ApplicationScoped
 public class ModelCatalog {
 
-    /** A served reference and the version it points at now. */
+    /**
+     * What a served reference points at: the loaded model that runs it and the version it is. An edit version served
+     * over its loaded edit base ({@code emend.serving.deltas.edits-over-loaded-base}) is that base's model plus the
+     * edit's factors, applied to every request; otherwise {@code delta} is null and {@code version} the model's own.
+     */
+    private record Target(LoadedModel model, Adapter delta, ModelVersion version) {
+
+        static Target of(LoadedModel model) {
+            return new Target(model, null, model.version());
+        }
+    }
+
+    /** A served reference and what it points at now. */
     private static final class Served {
         final String ref;
-        volatile LoadedModel current;
+        volatile Target current;
 
         Served(String ref) {
             this.ref = ref;
@@ -41,6 +54,7 @@ public class ModelCatalog {
     private final QuantRule quant;
     private final int threads;
     private final BatchScheduler.Limits limits;
+    private final boolean editsOverLoadedBase;
     private final Map<String, CompletableFuture<Served>> served = new ConcurrentHashMap<>();
     /** Loads in progress or done, by digest: two references to one version share one load. */
     private final Map<String, CompletableFuture<LoadedModel>> byDigest = new ConcurrentHashMap<>();
@@ -52,6 +66,7 @@ public class ModelCatalog {
         this.threads = config.threads() > 0 ? config.threads() : Runtime.getRuntime().availableProcessors();
         this.limits = new BatchScheduler.Limits(config.batching().maxBatch(), config.batching().queueSize(),
                 config.batching().prefillChunk());
+        this.editsOverLoadedBase = config.deltas().editsOverLoadedBase();
     }
 
     /**
@@ -64,8 +79,8 @@ public class ModelCatalog {
     public LoadedModel.Lease lease(String ref) {
         while (true) {
             Served s = served(ref);
-            LoadedModel model = s.current;
-            Optional<LoadedModel.Lease> lease = model.lease();
+            Target target = s.current;
+            Optional<LoadedModel.Lease> lease = target.model().lease(target.version(), target.delta());
             if (lease.isPresent()) {
                 return lease.get();
             }
@@ -79,9 +94,8 @@ public class ModelCatalog {
         CompletableFuture<Served> existing = served.putIfAbsent(ref, mine);
         if (existing == null) {
             try {
-                ModelFiles files = source.base(ref);
                 Served s = new Served(ref);
-                s.current = obtain(files);
+                s.current = target(ref);
                 mine.complete(s);
             } catch (IOException | RuntimeException e) {
                 served.remove(ref, mine);
@@ -104,6 +118,40 @@ public class ModelCatalog {
         try (LoadedModel.Lease lease = lease(ref)) {
             return lease.model().version();
         }
+    }
+
+    /**
+     * What {@code ref} resolves to, with one hold taken on its model: its edit base plus its factors when that is
+     * allowed and the base is loaded, else its own files, loaded unless a live model has the same digest.
+     */
+    private Target target(String ref) throws IOException {
+        if (editsOverLoadedBase) {
+            Optional<ModelSource.EditOverBase> edit = source.editOverBase(ref);
+            if (edit.isPresent()) {
+                Optional<LoadedModel> base = holdLive(edit.get().base().version().digest());
+                if (base.isPresent()) {
+                    try {
+                        Adapter factors = AdapterCatalog.editFactors(edit.get().delta());
+                        base.get().decoder().check(factors);
+                        return new Target(base.get(), factors, edit.get().delta().version());
+                    } catch (RuntimeException e) {
+                        base.get().release();
+                        throw e;
+                    }
+                }
+            }
+        }
+        return Target.of(obtain(source.base(ref)));
+    }
+
+    /** The live model with {@code digest}, with a hold taken, if one is loaded (not loading, not closed). */
+    private Optional<LoadedModel> holdLive(String digest) {
+        CompletableFuture<LoadedModel> f = byDigest.get(digest);
+        if (f == null || !f.isDone() || f.isCompletedExceptionally()) {
+            return Optional.empty();
+        }
+        LoadedModel model = f.join();
+        return model.hold() ? Optional.of(model) : Optional.empty();
     }
 
     /** A loaded model with one hold taken for the caller, loading it unless a live one has the same digest. */
@@ -142,29 +190,51 @@ public class ModelCatalog {
     }
 
     /**
-     * Points {@code ref} at {@code files}' version, loading it first (the caller's thread does the work while the old
-     * version keeps serving). Running requests finish on the old version, which is unloaded after the last one.
+     * Points {@code ref} at the version {@code target} (an exact reference) resolves to, loading it first (the
+     * caller's thread does the work while the old version keeps serving). Running requests finish on the old version,
+     * which is unloaded after the last one.
      *
-     * @return the version {@code ref} pointed at before, or empty when nothing changed (same digest, or
+     * @return the version {@code ref} pointed at before, or empty when nothing changed (same version, or
      *         {@code ref} is not served here)
      */
+    public Optional<ModelVersion> swap(String ref, String target) throws IOException {
+        Optional<Served> s = servedNow(ref);
+        if (s.isEmpty()) {
+            return Optional.empty();
+        }
+        return switchTo(s.get(), target(target));
+    }
+
+    /** As {@link #swap(String, String)}, to files already at hand. */
     public Optional<ModelVersion> swap(String ref, ModelFiles files) {
+        Optional<Served> s = servedNow(ref);
+        if (s.isEmpty() || s.get().current.version().digest().equals(files.version().digest())) {
+            return Optional.empty();
+        }
+        return switchTo(s.get(), Target.of(obtain(files)));
+    }
+
+    private Optional<Served> servedNow(String ref) {
         CompletableFuture<Served> entry = served.get(ref);
         if (entry == null || !entry.isDone() || entry.isCompletedExceptionally()) {
             return Optional.empty();
         }
-        Served s = entry.join();
-        if (s.current.version().digest().equals(files.version().digest())) {
-            return Optional.empty();
-        }
-        LoadedModel next = obtain(files);
-        LoadedModel previous;
+        return Optional.of(entry.join());
+    }
+
+    /** Switches {@code s} to {@code next} (holding its model), releasing the previous model. */
+    private Optional<ModelVersion> switchTo(Served s, Target next) {
+        Target previous;
         synchronized (s) {
             previous = s.current;
+            if (previous.version().digest().equals(next.version().digest())) {
+                next.model().release();
+                return Optional.empty();
+            }
             s.current = next;
         }
         metrics.swapped();
-        previous.release();
+        previous.model().release();
         return Optional.of(previous.version());
     }
 
@@ -173,16 +243,40 @@ public class ModelCatalog {
         List<Map.Entry<String, LoadedModel>> out = new ArrayList<>();
         served.forEach((ref, f) -> {
             if (f.isDone() && !f.isCompletedExceptionally()) {
-                out.add(Map.entry(ref, f.join().current));
+                out.add(Map.entry(ref, f.join().current.model()));
             }
         });
         return out;
     }
 
-    /** The version {@code ref} points at, if it is served and loaded. */
+    /** The loaded model that runs {@code ref} now, if it is served and loaded. */
     public Optional<LoadedModel> current(String ref) {
-        CompletableFuture<Served> f = served.get(ref);
-        return f != null && f.isDone() && !f.isCompletedExceptionally() ? Optional.of(f.join().current) : Optional.empty();
+        return servedNow(ref).map(s -> s.current.model());
+    }
+
+    /**
+     * The version {@code ref} serves now: the loaded model's own, or an edit version served over it as its factors
+     * (then {@code over} is the loaded model's version).
+     */
+    public record ServedVersion(ModelVersion version, Optional<ModelVersion> over) {
+
+        @Override
+        public String toString() {
+            return over.map(o -> version + " as factors over " + o).orElse(version.toString());
+        }
+    }
+
+    /** Every served reference and the version it serves now. */
+    public Map<String, ServedVersion> versions() {
+        Map<String, ServedVersion> out = new java.util.TreeMap<>();
+        served.forEach((ref, f) -> {
+            if (f.isDone() && !f.isCompletedExceptionally()) {
+                Target t = f.join().current;
+                out.put(ref, new ServedVersion(t.version(),
+                        t.delta() == null ? Optional.empty() : Optional.of(t.model().version())));
+            }
+        });
+        return out;
     }
 
     public ModelSource source() {
@@ -192,7 +286,7 @@ public class ModelCatalog {
     void unloadAll(@Observes ShutdownEvent event) {
         for (CompletableFuture<Served> f : served.values()) {
             if (f.isDone() && !f.isCompletedExceptionally()) {
-                f.join().current.release();
+                f.join().current.model().release();
             }
         }
         served.clear();

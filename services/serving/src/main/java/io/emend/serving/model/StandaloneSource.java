@@ -58,13 +58,13 @@ public final class StandaloneSource implements ModelSource {
     }
 
     @Override
-    public ModelFiles adapter(String ref) throws IOException {
+    public DeltaFiles delta(String ref) throws IOException {
         Path adapterDir = adapters.get(ref);
         if (adapterDir == null) {
             throw new ModelNotFound("The adapter `" + ref + "` does not exist; configured adapters: "
                     + (adapters.isEmpty() ? "none" : String.join(", ", adapters.keySet().stream().sorted().toList())));
         }
-        return new ModelFiles(new ModelVersion(ref, Optional.empty(), identity(adapterDir)), adapterDir, Optional.empty());
+        return new DeltaFiles(new ModelVersion(ref, Optional.empty(), identity(adapterDir)), adapterDir, Optional.empty());
     }
 
     @Override

@@ -14,6 +14,7 @@ import io.emend.serving.model.ModelName;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -144,7 +145,9 @@ public class Generations {
         LoadedModel.Lease lease = models.lease(name.base());
         try {
             LoadedModel loaded = lease.model();
-            Adapter adapter = name.adapter().map(a -> adapters.adapter(a, loaded)).orElse(null);
+            Optional<Adapter> requested = name.adapter().map(a -> adapters.adapter(a, loaded, lease.version()));
+            Adapter adapter = lease.delta().map(served -> requested.map(r -> served.plus(served.name() + "+"
+                    + r.name(), r)).orElse(served)).orElse(requested.orElse(null));
             int[] ids;
             String promptText = "";
             String param;

@@ -50,7 +50,7 @@ public final class RunningGeneration implements GenerationListener, AutoCloseabl
     }
 
     public ModelVersion version() {
-        return lease.model().version();
+        return lease.version();
     }
 
     public int promptTokens() {

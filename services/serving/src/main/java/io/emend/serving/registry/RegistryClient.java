@@ -1,5 +1,6 @@
 package io.emend.serving.registry;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.emend.serving.model.ModelNotFound;
 import io.emend.serving.model.ModelUnavailable;
@@ -44,6 +45,23 @@ public final class RegistryClient {
         }
         check(response.statusCode(), "resolving " + ref);
         return json.readValue(response.body(), ResolvedVersion.class);
+    }
+
+    /**
+     * The {@code base} an edit version's recipe names ({@code GET /v1/models/{name}/versions/{number}}): the version
+     * its factors are a change to (services/editor writes it). Empty when the recipe names none.
+     *
+     * @throws ModelNotFound when the registry knows no such version
+     */
+    public Optional<String> recipeBase(String model, int number) throws IOException {
+        String path = "v1/models/" + URLEncoder.encode(model, StandardCharsets.UTF_8) + "/versions/" + number;
+        HttpResponse<byte[]> response = send(request(path), HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() == 404) {
+            throw new ModelNotFound("The model `" + model + ":" + number + "` does not exist");
+        }
+        check(response.statusCode(), "reading " + model + ":" + number);
+        JsonNode base = json.readTree(response.body()).path("recipe").path("base");
+        return base.isTextual() ? Optional.of(base.asText()) : Optional.empty();
     }
 
     /** {@code GET /v1/blobs/{sha256}}, streamed; the caller closes the stream and checks the digest. */

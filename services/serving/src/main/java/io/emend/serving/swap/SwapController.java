@@ -2,6 +2,7 @@ package io.emend.serving.swap;
 
 import io.emend.contracts.event.AliasMoved;
 import io.emend.contracts.event.Event;
+import io.emend.serving.model.AdapterCatalog;
 import io.emend.serving.model.ModelCatalog;
 import io.emend.serving.model.ModelFiles;
 import io.emend.serving.model.ModelVersion;
@@ -17,7 +18,8 @@ import java.util.concurrent.Executors;
 import org.jboss.logging.Logger;
 
 /**
- * Follows alias moves: when an alias this replica serves moves, the new version is loaded in the background while the
+ * Follows alias moves: a per-request delta named by a moved alias is unloaded (the next request resolves it anew);
+ * when an alias this replica serves moves, the new version is loaded in the background while the
  * old one keeps serving, then {@link ModelCatalog#swap} switches the alias in one step; requests already running
  * finish on the old version, which is unloaded after them. Swaps run one at a time, in the order moves arrive, and an
  * event seen before (Kafka delivers at least once) is ignored.
@@ -30,6 +32,7 @@ public class SwapController {
     static final int REMEMBERED_EVENTS = 10_000;
 
     private final ModelCatalog models;
+    private final AdapterCatalog adapters;
     private final ExecutorService swaps = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform()
             .name("alias-swap").daemon().unstarted(r));
     private final Map<String, Boolean> seen = new LinkedHashMap<>(16, 0.75f, false) {
@@ -39,8 +42,9 @@ public class SwapController {
         }
     };
 
-    public SwapController(ModelCatalog models) {
+    public SwapController(ModelCatalog models, AdapterCatalog adapters) {
         this.models = models;
+        this.adapters = adapters;
     }
 
     /**
@@ -58,13 +62,16 @@ public class SwapController {
         }
         AliasMoved moved = event.data();
         String ref = moved.model() + "@" + moved.alias();
+        String target = moved.model() + ":" + moved.version();
+        adapters.aliasMoved(ref);
         if (models.current(ref).isEmpty()) {
             return CompletableFuture.completedFuture(Optional.empty());
         }
-        String target = moved.model() + ":" + moved.version();
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return swap(ref, models.source().base(target));
+                Optional<ModelVersion> previous = models.swap(ref, target);
+                previous.ifPresent(p -> LOG.infof("%s swapped from %s to %s", ref, p, target));
+                return previous;
             } catch (java.io.IOException e) {
                 throw new java.io.UncheckedIOException(e);
             }
@@ -81,13 +88,14 @@ public class SwapController {
      */
     public CompletableFuture<Void> catchUp() {
         return CompletableFuture.runAsync(() -> {
+            adapters.forgetAliases();
             for (var served : models.served()) {
                 String ref = served.getKey();
                 if (!ref.contains("@")) {
                     continue;
                 }
                 try {
-                    swap(ref, models.source().base(ref));
+                    models.swap(ref, ref).ifPresent(p -> LOG.infof("%s caught up from %s", ref, p));
                 } catch (java.io.IOException | RuntimeException e) {
                     LOG.errorf(e, "cannot re-resolve %s; it stays on its current version", ref);
                 }

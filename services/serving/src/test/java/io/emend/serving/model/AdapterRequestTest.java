@@ -2,9 +2,12 @@ package io.emend.serving.model;
 
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.emend.core.delta.EditDelta;
 import io.emend.core.delta.LoraDelta;
 import io.emend.core.format.hf.PeftAdapterConfig;
 import io.emend.core.merge.lora.LoraAdapter;
@@ -14,6 +17,7 @@ import io.restassured.http.ContentType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
@@ -51,7 +55,8 @@ class AdapterRequestTest {
         lora.write(ADAPTER);
     }
 
-    private static LoraDelta delta(Random random, String module, int in, int out) {
+    /** Rank-4 factors with N(0, 0.3²) entries and scale 2 (alpha 8): large enough to change the greedy text. */
+    static LoraDelta delta(Random random, String module, int in, int out) {
         float[] a = new float[4 * in];
         float[] b = new float[out * 4];
         for (int i = 0; i < a.length; i++) {
@@ -107,5 +112,70 @@ class AdapterRequestTest {
         }
         given().contentType(ContentType.JSON).body(request + "\"model\":\"stories260k+tiny\",\"emend\":{\"adapter\":\"other\"}}")
                 .post("/v1/completions").then().statusCode(400);
+    }
+
+    @jakarta.inject.Inject
+    AdapterCatalog adapters;
+
+    @Test
+    void anIdleAdapterIsUnloadedAndLoadsAgainOnItsNextRequest() throws Exception {
+        String request = "{\"prompt\":\"" + PROMPT + "\",\"max_tokens\":4,\"temperature\":0,\"model\":\"stories260k+tiny\"}";
+        String first = complete(request).get();
+        assertTrue(adapters.loaded().containsKey("tiny"));
+        // as the sweeper sees it one idle period after the last request (10 minutes by default)
+        long idle = io.smallrye.config.SmallRyeConfigProviderResolver.instance().getConfig()
+                .getValue("emend.serving.deltas.idle-unload", java.time.Duration.class).toNanos();
+        adapters.unloadIdle(System.nanoTime() + idle / 2);
+        assertTrue(adapters.loaded().containsKey("tiny"), "used less than the idle time ago: kept");
+        adapters.unloadIdle(System.nanoTime() + idle + 1);
+        assertFalse(adapters.loaded().containsKey("tiny"), "unused for the idle time: unloaded");
+        assertEquals(first, complete(request).get());
+        assertTrue(adapters.loaded().containsKey("tiny"), "loaded again by the next request");
+    }
+
+    /**
+     * A standalone delta directory holding edit factors (what {@code ./emend edit --out} writes beside the edited
+     * model) is served as the engine's low-rank delta; factors that do not fit the model, or a file that is not an
+     * edit delta, are 400s naming the model parameter.
+     */
+    @Test
+    void editFactorDirectoriesServeAndBadOnesAre400() throws Exception {
+        Random random = new Random(17);
+        float[] u = new float[64 * 2];
+        float[] v = new float[172 * 2];
+        for (int i = 0; i < u.length; i++) {
+            u[i] = (float) random.nextGaussian();
+        }
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) random.nextGaussian() * 0.3f;
+        }
+        EditDelta edit = new EditDelta("memit", 2, Map.of("model.layers.2.mlp.down_proj.weight",
+                new EditDelta.Factors(64, 172, 2, u, v)));
+        Path dir = ADAPTER.resolveSibling("edit");
+        java.nio.file.Files.createDirectories(dir);
+        edit.write(dir.resolve(EditDelta.FILE_NAME));
+        Path misfit = ADAPTER.resolveSibling("edit-misfit");
+        java.nio.file.Files.createDirectories(misfit);
+        new EditDelta("memit", 1, Map.of("model.layers.2.mlp.down_proj.weight",
+                new EditDelta.Factors(64, 100, 1, new float[64], new float[100]))).write(misfit.resolve(EditDelta.FILE_NAME));
+        Path broken = ADAPTER.resolveSibling("edit-broken");
+        java.nio.file.Files.createDirectories(broken);
+        java.nio.file.Files.writeString(broken.resolve(EditDelta.FILE_NAME), "not safetensors");
+
+        int[] prompt = Fixtures.encode(Fixtures.stories(), PROMPT);
+        String base = Fixtures.greedy(Fixtures.stories(), prompt, TOKENS, null);
+        String edited = Fixtures.greedy(Fixtures.stories(), prompt, TOKENS,
+                io.emend.core.edit.ServedDelta.adapter("edit", edit));
+        assertNotEquals(base, edited);
+        String request = "{\"prompt\":\"" + PROMPT + "\",\"max_tokens\":" + TOKENS + ",\"temperature\":0,";
+        assertEquals(edited, complete(request + "\"model\":\"stories260k+edit\"}").get());
+        given().contentType(ContentType.JSON).body(request + "\"model\":\"stories260k+edit-misfit\"}")
+                .post("/v1/completions").then().statusCode(400)
+                .body("error.param", org.hamcrest.Matchers.equalTo("model"))
+                .body("error.message", org.hamcrest.Matchers.containsString("does not fit"));
+        given().contentType(ContentType.JSON).body(request + "\"model\":\"stories260k+edit-broken\"}")
+                .post("/v1/completions").then().statusCode(400)
+                .body("error.param", org.hamcrest.Matchers.equalTo("model"))
+                .body("error.message", org.hamcrest.Matchers.containsString("cannot be served"));
     }
 }

@@ -133,7 +133,7 @@ class OpenAiClientTest {
     }
 
     @Test
-    void stopSequenceCutsTheText() {
+    void stopSequenceCutsTheTextAlsoWhenStreamed() {
         String prompt = "Once upon a time, there was a little dog";
         String free = client.completions().create(greedy(prompt, 40).build()).choices().getFirst().text();
         int at = free.indexOf('.');
@@ -141,6 +141,22 @@ class OpenAiClientTest {
         CompletionChoice stopped = client.completions().create(greedy(prompt, 40).stop(".").build()).choices().getFirst();
         assertEquals(free.substring(0, at), stopped.text());
         assertEquals(CompletionChoice.FinishReason.STOP, stopped.finishReason());
+
+        // streamed, with a stop sequence that spans tokens ("og." or the like): the pieces that could begin it are
+        // held back, so no chunk ever carries part of it
+        assertTrue(at >= 3, "three characters before the sentence end: " + free);
+        String stop = free.substring(at - 3, at + 1);
+        StringBuilder streamed = new StringBuilder();
+        List<CompletionChoice.FinishReason> finishes = new ArrayList<>();
+        try (StreamResponse<Completion> stream = client.completions().createStreaming(greedy(prompt, 40).stop(stop)
+                .build())) {
+            stream.stream().forEach(chunk -> chunk.choices().forEach(ch -> {
+                streamed.append(ch.text());
+                ch._finishReason().asKnown().ifPresent(finishes::add);
+            }));
+        }
+        assertEquals(free.substring(0, free.indexOf(stop)), streamed.toString());
+        assertEquals(List.of(CompletionChoice.FinishReason.STOP), finishes);
     }
 
     @Test

@@ -1,6 +1,8 @@
 package io.emend.serving.registry;
 
 import io.emend.contracts.event.Topics;
+import io.emend.core.delta.EditDelta;
+import io.emend.core.edit.EditRequest;
 import io.emend.serving.Fixtures;
 import io.emend.stack.KafkaBroker;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
@@ -36,12 +38,22 @@ public class RegistryMode implements QuarkusTestProfile {
         return List.of(new TestResourceEntry(Resources.class));
     }
 
-    /** Starts the broker and the registry; version 1 is stories260k, version 2 a perturbed copy, production → 1. */
+    /**
+     * Starts the broker and the registry; version 1 is stories260k, version 2 a perturbed copy, 3 a corrupt copy, 4
+     * and 5 edit versions of 1; production → 1, edits → 4.
+     */
     public static class Resources implements QuarkusTestResourceLifecycleManager {
 
         static TestRegistry registry;
         static KafkaBroker broker;
         static Path versionB;
+        static EditDelta editA;
+        static EditDelta editB;
+
+        /** Where edit version 4 (one edit) or 5 (two edits) lies, materialized weights and factors. */
+        static Path editDir(int number) {
+            return Path.of("target", "registry-mode", number == 4 ? "stories-edit-a" : "stories-edit-b");
+        }
 
         @Override
         public Map<String, String> start() {
@@ -59,6 +71,15 @@ public class RegistryMode implements QuarkusTestProfile {
                 registry.addVersion(2, versionB);
                 registry.addCorruptVersion(3, versionB, "model.safetensors", Fixtures.stories().resolve("model.safetensors"));
                 registry.moveAlias("production", 1);
+                // two edit versions of version 1 made by core's MEMIT as the editor makes them; "edits" → 4
+                editA = Fixtures.memitEdit(Fixtures.stories(), Path.of("target", "registry-mode", "stories-edit-a"),
+                        List.of(EditRequest.of("Lily liked to eat", "Lily", "rocks")));
+                editB = Fixtures.memitEdit(Fixtures.stories(), Path.of("target", "registry-mode", "stories-edit-b"),
+                        List.of(EditRequest.of("Lily liked to eat", "Lily", "rocks"),
+                                EditRequest.of("Tom went to the", "Tom", "moon")));
+                registry.addEditVersion(4, editDir(4), "memit", "stories:1");
+                registry.addEditVersion(5, editDir(5), "memit", "stories:1");
+                registry.moveAlias("edits", 4);
                 return Map.of("emend.serving.registry.url", registry.url(),
                         "emend.serving.aliases.bootstrap-servers", broker.bootstrapServers());
             } catch (IOException e) {

@@ -76,7 +76,7 @@ class RegistryModeTest {
     @Inject
     ServingMetrics metrics;
 
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    static void await(String what, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {
@@ -198,7 +198,7 @@ class RegistryModeTest {
         return CompletionCreateParams.builder().model(ALIAS).prompt(PROMPT).maxTokens(TOKENS).temperature(0.0).build();
     }
 
-    private static KafkaProducer<String, byte[]> producer() {
+    static KafkaProducer<String, byte[]> producer() {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, RegistryMode.Resources.broker.bootstrapServers());
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());

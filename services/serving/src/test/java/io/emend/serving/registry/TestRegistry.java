@@ -20,7 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * The registry's two read endpoints that serving calls ({@code GET /v1/resolve/{ref}}, {@code GET /v1/blobs/{sha}}),
+ * The registry's read endpoints that serving calls ({@code GET /v1/resolve/{ref}}, {@code GET /v1/blobs/{sha}},
+ * {@code GET /v1/models/{name}/versions/{number}} for an edit version's recipe),
  * answering from directories on disk in the shapes services/registry/API.md gives, behind a bearer token. It stands
  * in for the registry service, which is a separate application with its own database (serving never imports it);
  * the full stack runs the real one end to end.
@@ -34,6 +35,8 @@ final class TestRegistry implements AutoCloseable {
     private final Map<Integer, List<ResolvedVersion.Entry>> versions = new ConcurrentHashMap<>();
     private final Map<String, Path> blobs = new ConcurrentHashMap<>();
     private final Map<String, Integer> aliases = new ConcurrentHashMap<>();
+    /** Edit versions' recipes (services/editor's: {@code method}, {@code base} = the edit base's exact reference). */
+    private final Map<Integer, Map<String, Object>> editRecipes = new ConcurrentHashMap<>();
     private final ObjectMapper json = new ObjectMapper();
 
     TestRegistry(String model) throws IOException {
@@ -41,6 +44,7 @@ final class TestRegistry implements AutoCloseable {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/v1/resolve/", this::resolve);
         server.createContext("/v1/blobs/", this::blob);
+        server.createContext("/v1/models/", this::version);
         server.start();
     }
 
@@ -62,6 +66,16 @@ final class TestRegistry implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         versions.put(number, manifest);
+    }
+
+    /**
+     * Registers every file of {@code dir} (an editor output: the materialized model and {@code edit_delta.safetensors})
+     * as edit version {@code number} over the edit base {@code base}, as the editor registers it.
+     */
+    void addEditVersion(int number, Path dir, String method, String base) {
+        addVersion(number, dir);
+        editRecipes.put(number, Map.of("operation", "edit", "method", method, "base", base,
+                "parent", base));
     }
 
     /** A version whose manifest promises {@code file}'s digest for {@code path} while the blob holds other bytes. */
@@ -112,12 +126,38 @@ final class TestRegistry implements AutoCloseable {
         body.put("number", number);
         body.put("id", java.util.UUID.nameUUIDFromBytes((model + number).getBytes(StandardCharsets.UTF_8)).toString());
         body.put("state", "ready");
-        body.put("operation", number == 1 ? "import" : "finetune");
+        body.put("operation", operation(number));
         body.put("manifest", versions.get(number).stream().map(e -> Map.of("path", e.path(), "sha256", e.sha256(),
                 "size", e.size(), "mediaType", e.mediaType(), "present", true)).toList());
         if (alias != null) {
             body.put("alias", alias);
         }
+        send(x, 200, "application/json", json.writeValueAsBytes(body));
+    }
+
+    private String operation(int number) {
+        return editRecipes.containsKey(number) ? "edit" : number == 1 ? "import" : "finetune";
+    }
+
+    /** {@code GET /v1/models/{name}/versions/{number}}: the parts of the version that serving reads. */
+    private void version(HttpExchange x) throws IOException {
+        if (!authorized(x)) {
+            return;
+        }
+        String[] parts = x.getRequestURI().getPath().split("/");
+        // "", "v1", "models", name, "versions", number
+        Integer number = parts.length == 6 && parts[3].equals(model) && parts[4].equals("versions")
+                && parts[5].matches("[0-9]{1,9}") ? Integer.valueOf(parts[5]) : null;
+        if (number == null || !versions.containsKey(number)) {
+            send(x, 404, "application/problem+json", "{\"status\":404}".getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        var body = new java.util.LinkedHashMap<String, Object>();
+        body.put("model", model);
+        body.put("number", number);
+        body.put("state", "ready");
+        body.put("operation", operation(number));
+        body.put("recipe", editRecipes.getOrDefault(number, Map.of()));
         send(x, 200, "application/json", json.writeValueAsBytes(body));
     }
 
