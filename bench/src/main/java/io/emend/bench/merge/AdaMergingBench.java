@@ -116,7 +116,8 @@ public final class AdaMergingBench {
         // the paper's plain entropy search, then the defaults (prior toward the start, held-out early stopping)
         Map<String, String> variants = new LinkedHashMap<>();
         variants.put("paper: prior 0, no held-out", "prior: 0\n  held_out: 0");
-        variants.put("defaults", "");
+        variants.put("prior 4, early stop on held-out entropy", "held_out_measure: entropy");
+        variants.put("defaults: prior 4, early stop on held-out next-token loss", "");
         for (String granularity : List.of("task", "layer")) {
             for (Map.Entry<String, String> variant : variants.entrySet()) {
                 long s0 = System.nanoTime();
@@ -168,9 +169,9 @@ public final class AdaMergingBench {
         var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%d steps, entropy %.4f -> %.4f",
                 node.get("steps").asInt(), node.get("entropy_before").asDouble(), node.get("entropy_after").asDouble()));
-        if (node.has("held_out_entropy_before")) {
-            s.append(String.format(Locale.ROOT, ", held-out %.4f -> %.4f", node.get("held_out_entropy_before").asDouble(),
-                    node.get("held_out_entropy_after").asDouble()));
+        if (node.has("held_out_before")) {
+            s.append(String.format(Locale.ROOT, ", held-out %s %.4f -> %.4f", node.get("held_out_measure").asText(),
+                    node.get("held_out_before").asDouble(), node.get("held_out_after").asDouble()));
         }
         s.append("; λ");
         for (var m : node.get("models")) {

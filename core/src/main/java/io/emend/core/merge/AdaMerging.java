@@ -21,9 +21,12 @@ import java.util.Map;
  * search starts where task arithmetic stands ({@code weight · lambda}), stays in {@code [min_weight, max_weight]}
  * (the authors' implementation clamps to [0, 1]), is pulled back toward its start by a quadratic prior (the
  * regularizer of follow-ups that keep the adapted coefficients near the task-arithmetic prior) and, with
- * {@code held_out > 0}, watches the entropy of sequences it does not adapt on and returns the coefficients where that
- * was lowest, stopping after {@code patience} measurements without improvement. {@code prior: 0, held_out: 0} is the
- * paper's plain search. A recipe:
+ * {@code held_out > 0}, watches sequences it does not adapt on and returns the coefficients where they scored best,
+ * stopping after {@code patience} measurements without improvement. What it watches there is by default the merged
+ * model's next-token loss on those sequences (unlabeled text is its own target for a language model), because the
+ * held-out entropy falls along the same shortcut as the adaptation entropy (measured: 2.18 → 1.76 nats while
+ * WikiText perplexity tripled), so watching it never stops the search; {@code held_out_measure: entropy} watches it
+ * anyway. {@code prior: 0, held_out: 0} is the paper's plain search. A recipe:
  * <pre>
  * merge_method: adamerging
  * base_model: ./base
@@ -42,6 +45,7 @@ import java.util.Map;
  *   held_out: 0.25                  # fraction of the sequences kept for early stopping (default 0.25; 0: none)
  *   eval_every: 5                   # steps between held-out measurements (default 5)
  *   patience: 2                     # measurements without improvement before stopping (default 2)
+ *   held_out_measure: next_token_loss # or entropy: what early stopping watches (default next_token_loss)
  *   text: ./unlabeled.txt           # required: unlabeled text, resolved like a model reference
  *   sequence_length: 128            # tokens per sequence (default 128)
  *   batch_size: 4                   # sequences per step (default 4)
@@ -79,7 +83,8 @@ public final class AdaMerging implements MergeMethod {
             Parameter.setting("max_weight", Parameter.Scope.GLOBAL, 1.0),
             Parameter.setting("held_out", Parameter.Scope.GLOBAL, DEFAULT_HELD_OUT),
             Parameter.count("eval_every", DEFAULT_EVAL_EVERY),
-            Parameter.count("patience", DEFAULT_PATIENCE));
+            Parameter.count("patience", DEFAULT_PATIENCE),
+            Parameter.choice("held_out_measure", List.of("next_token_loss", "entropy")));
 
     private static final TaskArithmetic WEIGHTED_SUM = TaskArithmetic.plain();
     private static final TensorParameters UNSCALED = TensorParameters.of(Map.of("lambda", 1.0, "normalize", 0.0));

@@ -23,11 +23,13 @@ import io.emend.core.merge.recipe.MergeRecipe;
  * @param maxWeight      highest coefficient the search may reach
  * @param heldOut        fraction of the sequences kept out of the search to watch for early stopping; 0 for none
  * @param evalEvery      steps between two measurements of the held-out entropy
- * @param patience       measurements without a lower held-out entropy after which the search stops
+ * @param patience       measurements without improvement after which the search stops
+ * @param heldOutMeasure what early stopping watches on the held-out sequences
  */
 public record AdaMergingSettings(Granularity granularity, int steps, double learningRate, String text,
                                  int sequenceLength, int batchSize, int sequences, double scale, double prior,
-                                 double minWeight, double maxWeight, double heldOut, int evalEvery, int patience) {
+                                 double minWeight, double maxWeight, double heldOut, int evalEvery, int patience,
+                                 HeldOutMeasure heldOutMeasure) {
 
     public AdaMergingSettings {
         if (steps < 0 || !(learningRate > 0) || sequenceLength < 2 || batchSize < 1 || sequences < 1) {
@@ -72,7 +74,19 @@ public record AdaMergingSettings(Granularity granularity, int steps, double lear
                 number(recipe, method, "max_weight"),
                 number(recipe, method, "held_out"),
                 (int) number(recipe, method, "eval_every"),
-                (int) number(recipe, method, "patience"));
+                (int) number(recipe, method, "patience"),
+                HeldOutMeasure.values()[(int) number(recipe, method, "held_out_measure")]);
+    }
+
+    /** What early stopping watches on the held-out sequences. */
+    public enum HeldOutMeasure {
+        /**
+         * The merged model's next-token loss (log perplexity): the text's own targets, which a language model's
+         * unlabeled text always has.
+         */
+        NEXT_TOKEN_LOSS,
+        /** The search's own objective, the prediction entropy. */
+        ENTROPY
     }
 
     private static double number(MergeRecipe recipe, AdaMerging method, String name) {

@@ -105,7 +105,7 @@ public final class CoefficientSearch {
         }
         values.put("lambda", flat);
         double[][] best = unflatten(flat, models.size(), groups);
-        double heldBefore = sample.heldOut().map(h -> sampleEntropy(objective, h, initial)).orElse(Double.NaN);
+        double heldBefore = sample.heldOut().map(h -> heldOut(objective, h, initial, settings)).orElse(Double.NaN);
         double heldBest = heldBefore;
         int sinceBest = 0;
         int taken = 0;
@@ -133,7 +133,7 @@ public final class CoefficientSearch {
                 best = unflatten(flat, models.size(), groups);
             } else if (taken % settings.evalEvery() == 0 || taken == settings.steps()) {
                 double[][] current = unflatten(flat, models.size(), groups);
-                double held = sampleEntropy(objective, sample.heldOut().get(), current);
+                double held = heldOut(objective, sample.heldOut().get(), current, settings);
                 if (held < heldBest) {
                     heldBest = held;
                     best = current;
@@ -145,7 +145,7 @@ public final class CoefficientSearch {
         }
         double after = sampleEntropy(objective, sample.adapt(), best);
         return new LearnedCoefficients(models, objective.groups(), initial, best, before, after, taken,
-                sample.adapt().positions(), heldBefore, heldBest);
+                sample.adapt().positions(), heldBefore, heldBest, settings.heldOutMeasure());
     }
 
     /**
@@ -160,16 +160,36 @@ public final class CoefficientSearch {
         }
     }
 
+    /** What early stopping watches, over every batch of the held-out sample. */
+    static double heldOut(EntropyObjective objective, TextSample sample, double[][] lambda,
+                          AdaMergingSettings settings) {
+        return switch (settings.heldOutMeasure()) {
+            case ENTROPY -> sampleEntropy(objective, sample, lambda);
+            case NEXT_TOKEN_LOSS -> sampleNextTokenLoss(objective, sample, lambda);
+        };
+    }
+
+    /** Mean next-token loss per predicted position over every batch of the sample, in nats. */
+    public static double sampleNextTokenLoss(EntropyObjective objective, TextSample sample, double[][] lambda) {
+        return overSample(sample, batch -> objective.nextTokenLoss(lambda, batch));
+    }
+
     /** Mean entropy per position over every batch of the sample. */
     public static double sampleEntropy(EntropyObjective objective, TextSample sample, double[][] lambda) {
+        return overSample(sample, batch -> objective.value(lambda, batch));
+    }
+
+    /** A per-batch mean made a mean over the whole sample, each batch weighted by its positions. */
+    private static double overSample(TextSample sample,
+                                     Function<io.emend.core.graph.TokenBatch, EntropyObjective.Evaluation> measure) {
         double sum = 0;
         long positions = 0;
         for (var b : sample.batches()) {
-            EntropyObjective.Evaluation e = objective.value(lambda, b);
+            EntropyObjective.Evaluation e = measure.apply(b);
             sum += e.entropy() * e.positions();
             positions += e.positions();
         }
-        return sum / positions;
+        return sum / Math.max(1, positions);
     }
 
     private static double[][] unflatten(float[] flat, int models, int groups) {

@@ -170,7 +170,7 @@ class CoefficientSearchTest {
         // an lr of 5 throws every coefficient to a bound at the first step, where it stays: the held-out entropy then
         // stops changing, and patience 1 must end the search long before its 30 steps
         LearnedCoefficients learned = CoefficientSearch.run(recipe("task", 30, 5.0,
-                "prior: 0\n  held_out: 0.25\n  eval_every: 1\n  patience: 1"), Path::of,
+                "prior: 0\n  held_out: 0.25\n  eval_every: 1\n  patience: 1\n  held_out_measure: entropy"), Path::of,
                 (step, steps, entropy) -> seen.add(step));
         assertTrue(seen.size() < 30, "stopped after " + seen.size() + " steps");
         assertEquals(seen.size(), learned.steps());
@@ -189,6 +189,25 @@ class CoefficientSearchTest {
                     learned.learned()), 1e-4);
         }
         assertEquals(4, split.heldOut().orElseThrow().batches().stream().mapToInt(b -> b.batchSize()).sum());
+    }
+
+    @Test
+    void theNextTokenLossIsTheLogarithmOfPerplexity() throws Exception {
+        FineTunedPair pair = FineTunedPair.get();
+        String doc = Files.readString(pair.unlabeled).split("\n\n")[0];
+        try (Tokenizer tokenizer = Tokenizer.load(FineTunedPair.BASE);
+             EntropyObjective objective = EntropyObjective.load(FineTunedPair.BASE, List.of(pair.stories),
+                     Granularity.TASK);
+             io.emend.core.graph.Transformer base = io.emend.core.graph.Transformer.open(FineTunedPair.BASE,
+                     Optional.empty())) {
+            int[] ids = tokenizer.encode(doc, true);
+            assertTrue(ids.length < base.config().maxPositions(), "one window: " + ids.length);
+            double loss = objective.nextTokenLoss(new double[][] {{0}}, io.emend.core.graph.TokenBatch.of(ids))
+                    .entropy();
+            double perplexity = io.emend.core.eval.Perplexity.of(base, tokenizer, doc).perplexity();
+            // two F32 forwards of the same weights, one window each: equal to float rounding of a mean of logs
+            assertEquals(Math.log(perplexity), loss, 1e-4);
+        }
     }
 
     private static double shift(LearnedCoefficients c) {
