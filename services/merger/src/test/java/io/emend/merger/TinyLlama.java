@@ -1,4 +1,4 @@
-package io.emend.merger.job;
+package io.emend.merger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,21 +15,35 @@ import java.util.Map;
  * tensor straight from the safetensors bytes (8-byte little-endian header length, JSON header, data), so the test
  * checks the merged weights independently of core's reader.
  */
-final class TinyLlama {
+public final class TinyLlama {
 
-    static final Path FIXTURE = Path.of(System.getProperty("emend.fixtures", "../../../shared/fixtures"))
+    public static final Path FIXTURE = Path.of(System.getProperty("emend.fixtures", "../../../shared/fixtures"))
             .resolve("tiny-llama");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private TinyLlama() {
     }
 
+    /** stories260k, a real (tiny) language model for what runs the graph: AdaMerging, perplexity. */
+    public static final Path STORIES = FIXTURE.resolveSibling("stories260k");
+
     /** A model directory like the fixture whose every F32 weight is {@code delta} larger. */
-    static Path shifted(Path dir, float delta) throws IOException {
+    public static Path shifted(Path dir, float delta) throws IOException {
+        return shifted(FIXTURE, dir, delta);
+    }
+
+    /**
+     * A model directory like {@code fixture} (config, tokenizer, one F32 model.safetensors) whose every weight is
+     * {@code delta} larger; {@code delta = 0} gives a clean copy of the model's files alone.
+     */
+    public static Path shifted(Path fixture, Path dir, float delta) throws IOException {
         Files.createDirectories(dir);
-        Files.copy(FIXTURE.resolve("config.json"), dir.resolve("config.json"));
-        Files.copy(FIXTURE.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
-        byte[] bytes = Files.readAllBytes(FIXTURE.resolve("model.safetensors"));
+        for (String file : java.util.List.of("config.json", "tokenizer.json", "tokenizer_config.json")) {
+            if (Files.isRegularFile(fixture.resolve(file))) {
+                Files.copy(fixture.resolve(file), dir.resolve(file));
+            }
+        }
+        byte[] bytes = Files.readAllBytes(fixture.resolve("model.safetensors"));
         ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         long headerLength = buffer.getLong(0);
         for (int at = (int) (8 + headerLength); at < bytes.length; at += Float.BYTES) {
@@ -40,7 +54,7 @@ final class TinyLlama {
     }
 
     /** Every tensor of a single-file F32 safetensors, by name. */
-    static Map<String, float[]> tensors(byte[] file) throws IOException {
+    public static Map<String, float[]> tensors(byte[] file) throws IOException {
         ByteBuffer buffer = ByteBuffer.wrap(file).order(ByteOrder.LITTLE_ENDIAN);
         int headerLength = (int) buffer.getLong(0);
         JsonNode header = JSON.readTree(new String(file, 8, headerLength, java.nio.charset.StandardCharsets.UTF_8));
@@ -64,7 +78,38 @@ final class TinyLlama {
         return tensors;
     }
 
-    static Map<String, float[]> original() throws IOException {
+    public static Map<String, float[]> original() throws IOException {
         return tensors(Files.readAllBytes(FIXTURE.resolve("model.safetensors")));
+    }
+
+    /** Writes F32 tensors ({@code name → (shape, values)}) as one safetensors file, header padded to 8 bytes. */
+    public static void write(Path file, Map<String, Map.Entry<long[], float[]>> tensors) throws IOException {
+        var header = JSON.createObjectNode();
+        long offset = 0;
+        for (var e : tensors.entrySet()) {
+            var t = header.putObject(e.getKey());
+            t.put("dtype", "F32");
+            var shape = t.putArray("shape");
+            for (long d : e.getValue().getKey()) {
+                shape.add(d);
+            }
+            long size = (long) e.getValue().getValue().length * Float.BYTES;
+            t.putArray("data_offsets").add(offset).add(offset + size);
+            offset += size;
+        }
+        StringBuilder text = new StringBuilder(JSON.writeValueAsString(header));
+        while (text.length() % 8 != 0) {
+            text.append(' ');
+        }
+        byte[] head = text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ByteBuffer out = ByteBuffer.allocate(8 + head.length + (int) offset).order(ByteOrder.LITTLE_ENDIAN);
+        out.putLong(head.length).put(head);
+        for (var e : tensors.values()) {
+            for (float v : e.getValue()) {
+                out.putFloat(v);
+            }
+        }
+        Files.createDirectories(file.getParent());
+        Files.write(file, out.array());
     }
 }
