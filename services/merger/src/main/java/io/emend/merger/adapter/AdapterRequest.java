@@ -55,10 +55,10 @@ public sealed interface AdapterRequest {
     List<String> adapters();
 
     /** Combination types and the core combination each names. */
-    Map<String, AdapterMerge.Combination> METHODS = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(
-            Map.of("linear", AdapterMerge.Combination.LINEAR, "cat", AdapterMerge.Combination.CONCATENATION,
-                    "ties", AdapterMerge.Combination.TIES, "dare_linear", AdapterMerge.Combination.DARE_LINEAR,
-                    "dare_ties", AdapterMerge.Combination.DARE_TIES)));
+    Map<String, AdapterMerge.Combination> METHODS = Map.of("linear", AdapterMerge.Combination.LINEAR,
+            "cat", AdapterMerge.Combination.CONCATENATION, "ties", AdapterMerge.Combination.TIES,
+            "dare_linear", AdapterMerge.Combination.DARE_LINEAR, "dare_ties", AdapterMerge.Combination.DARE_TIES);
+    /** The methods in the order messages list them. */
     List<String> METHOD_NAMES = List.of("linear", "cat", "ties", "dare_linear", "dare_ties");
     String MATERIALIZE = "materialize";
 
