@@ -113,25 +113,35 @@ public final class AdaMergingBench {
                     models: [{model: %s}, {model: %s}]
                     """.formatted(base, lambda, storiesModel, wikiModel)));
         }
+        // the paper's plain entropy search, then the defaults (prior toward the start, held-out early stopping)
+        Map<String, String> variants = new LinkedHashMap<>();
+        variants.put("paper: prior 0, no held-out", "prior: 0\n  held_out: 0");
+        variants.put("prior 4, early stop on held-out entropy", "held_out_measure: entropy");
+        variants.put("defaults: prior 4, early stop on held-out next-token loss", "");
         for (String granularity : List.of("task", "layer")) {
-            long s0 = System.nanoTime();
-            Path out = merge(dir, "ada-" + granularity, """
-                    merge_method: adamerging
-                    base_model: %s
-                    models: [{model: %s}, {model: %s}]
-                    parameters:
-                      granularity: %s
-                      steps: %d
-                      lr: 0.02
-                      text: %s
-                      sequence_length: 128
-                      batch_size: 8
-                      sequences: 256
-                    """.formatted(base, storiesModel, wikiModel, granularity, adaSteps, dir.resolve("unlabeled.txt")));
-            String learned = Files.readString(out.resolve(LearnedCoefficients.FILE_NAME));
-            System.out.printf(Locale.ROOT, "adamerging %s-wise in %.1f s: %s%n", granularity,
-                    (System.nanoTime() - s0) / 1e9, summary(learned));
-            models.put("AdaMerging " + granularity + "-wise", out);
+            for (Map.Entry<String, String> variant : variants.entrySet()) {
+                long s0 = System.nanoTime();
+                String name = "ada-" + granularity + "-" + models.size();
+                Path out = merge(dir, name, """
+                        merge_method: adamerging
+                        base_model: %s
+                        models: [{model: %s}, {model: %s}]
+                        parameters:
+                          granularity: %s
+                          steps: %d
+                          lr: 0.02
+                          text: %s
+                          sequence_length: 128
+                          batch_size: 8
+                          sequences: 256
+                          %s
+                        """.formatted(base, storiesModel, wikiModel, granularity, adaSteps,
+                        dir.resolve("unlabeled.txt"), variant.getValue()));
+                String learned = Files.readString(out.resolve(LearnedCoefficients.FILE_NAME));
+                System.out.printf(Locale.ROOT, "adamerging %s-wise (%s) in %.1f s: %s%n", granularity,
+                        variant.getKey(), (System.nanoTime() - s0) / 1e9, summary(learned));
+                models.put("AdaMerging " + granularity + "-wise, " + variant.getKey(), out);
+            }
         }
         System.out.println();
         System.out.println("| model | ppl TinyStories held-out | ppl WikiText held-out | mean | vs task arithmetic λ=0.3 (mean) |");
@@ -157,8 +167,13 @@ public final class AdaMergingBench {
 
     private static String summary(String json) throws IOException {
         var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "entropy %.4f -> %.4f; λ",
-                node.get("entropy_before").asDouble(), node.get("entropy_after").asDouble()));
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%d steps, entropy %.4f -> %.4f",
+                node.get("steps").asInt(), node.get("entropy_before").asDouble(), node.get("entropy_after").asDouble()));
+        if (node.has("held_out_before")) {
+            s.append(String.format(Locale.ROOT, ", held-out %s %.4f -> %.4f", node.get("held_out_measure").asText(),
+                    node.get("held_out_before").asDouble(), node.get("held_out_after").asDouble()));
+        }
+        s.append("; λ");
         for (var m : node.get("models")) {
             s.append(" [");
             for (var c : m.get("coefficients")) {

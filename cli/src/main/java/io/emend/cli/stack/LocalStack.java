@@ -278,6 +278,7 @@ public final class LocalStack {
             properties.put("emend.merger.db.h2-path", workspace.database().resolve("merger").toString());
             properties.put("emend.merger.storage.cache-dir", workspace.data().resolve("merger/cache").toString());
             properties.put("emend.merger.storage.work-dir", workspace.data().resolve("merger/work").toString());
+            properties.put("emend.merger.object-store.root", workspace.objects().toString());
         }
         if (c == Component.EDITOR) {
             // the editor signs its own short-lived admin tokens (it moves aliases) with the stack's key

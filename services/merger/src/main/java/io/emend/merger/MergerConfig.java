@@ -27,6 +27,31 @@ public interface MergerConfig {
     /** How jobs run. */
     JobsConfig jobs();
 
+    /** Where texts named by object-store key are read. */
+    ObjectStoreConfig objectStore();
+
+    /** Bounds on what a request may make the merger read. */
+    LimitsConfig limits();
+
+    interface ObjectStoreConfig {
+        /**
+         * {@code emend.merger.object-store.root}: the filesystem object store that AdaMerging's {@code text} and a
+         * materialization's {@code evaluation.text} keys are read from (the one the trainer's datasets land in);
+         * default {@code .emend/objects}.
+         */
+        @WithDefault(".emend/objects")
+        Path root();
+    }
+
+    interface LimitsConfig {
+        /**
+         * {@code emend.merger.limits.max-text-bytes}: largest text (AdaMerging's or an evaluation's) a request may
+         * name; default {@code 67108864} (64 MiB).
+         */
+        @WithDefault("67108864")
+        long maxTextBytes();
+    }
+
     interface JobsConfig {
         /**
          * {@code emend.merger.jobs.progress-interval}: least time between two progress writes (table row and

@@ -17,9 +17,12 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * AdaMerging's search: Adam on the coefficients λ, each step projected back into [0, 1], minimizing
- * {@link EntropyObjective} over batches of the recipe's unlabeled text taken in turn. The entropy of the whole sample is measured with the initial and with the learned
- * coefficients, so the result shows what the search gained on the text it adapted to.
+ * AdaMerging's search: Adam on the coefficients λ, each step projected back into the allowed range, minimizing
+ * {@link EntropyObjective} plus the optional prior toward the start over batches of the recipe's unlabeled text
+ * taken in turn. With a held-out part, its entropy is measured at the start and every few steps, the coefficients
+ * where it was lowest are the result, and the search stops once it has not improved for a while. The entropy of the
+ * adaptation sample is measured with the initial and with the learned coefficients, so the result shows what the
+ * search gained on the text it adapted to.
  */
 public final class CoefficientSearch {
 
@@ -62,10 +65,12 @@ public final class CoefficientSearch {
             throw new MergeException("adamerging text '" + settings.text() + "' is not a readable file");
         }
         Path baseDir = resolve.apply(baseRef);
-        TextSample sample;
+        TextSample.Split sample;
         try (Tokenizer tokenizer = Tokenizer.load(baseDir)) {
-            sample = TextSample.of(Files.readString(textFile), tokenizer, settings.sequenceLength(),
-                    settings.batchSize(), settings.sequences());
+            sample = TextSample.split(Files.readString(textFile), tokenizer, settings.sequenceLength(),
+                    settings.batchSize(), settings.sequences(), settings.heldOut());
+        } catch (IllegalArgumentException e) {
+            throw new MergeException("adamerging text '" + settings.text() + "': " + e.getMessage());
         }
         List<String> models = List.copyOf(initialWeights.keySet());
         List<Path> dirs = models.stream().map(resolve).toList();
@@ -73,17 +78,23 @@ public final class CoefficientSearch {
             int groups = objective.groups().size();
             double[][] initial = new double[models.size()][groups];
             for (int k = 0; k < models.size(); k++) {
-                java.util.Arrays.fill(initial[k], initialWeights.get(models.get(k)));
+                double start = Math.clamp(initialWeights.get(models.get(k)) * settings.scale(), settings.minWeight(),
+                        settings.maxWeight());
+                java.util.Arrays.fill(initial[k], start);
             }
-            return search(objective, sample, initial, settings.steps(), settings.learningRate(), models, listener);
+            return search(objective, sample, initial, settings, models, listener);
         }
     }
 
-    /** The search itself, over an opened objective and sample; {@code initial} is [models][groups]. */
-    public static LearnedCoefficients search(EntropyObjective objective, TextSample sample, double[][] initial,
-                                             int steps, double learningRate, List<String> models, Listener listener) {
+    /**
+     * The search itself, over an opened objective and sample; {@code initial} is [models][groups]. Of the settings it
+     * reads the steps, learning rate, prior, range and early stopping; the sample's held-out part, when present, is
+     * what early stopping watches.
+     */
+    public static LearnedCoefficients search(EntropyObjective objective, TextSample.Split sample, double[][] initial,
+                                             AdaMergingSettings settings, List<String> models, Listener listener) {
         int groups = objective.groups().size();
-        double before = sampleEntropy(objective, sample, initial);
+        double before = sampleEntropy(objective, sample.adapt(), initial);
         AdamW adam = new AdamW(0.9, 0.999, 1e-8, 0);
         Map<String, float[]> values = new LinkedHashMap<>();
         float[] flat = new float[models.size() * groups];
@@ -93,8 +104,15 @@ public final class CoefficientSearch {
             }
         }
         values.put("lambda", flat);
-        for (int step = 0; step < steps; step++) {
-            var batch = sample.batches().get(step % sample.batches().size());
+        double[][] best = unflatten(flat, models.size(), groups);
+        double heldBefore = sample.heldOut().map(h -> heldOut(objective, h, initial, settings)).orElse(Double.NaN);
+        double heldBest = heldBefore;
+        int sinceBest = 0;
+        int taken = 0;
+        // the prior is a mean over each model's groups, so its pull per model does not grow with the layer count
+        double pull = settings.prior() / groups;
+        for (int step = 0; step < settings.steps(); step++) {
+            var batch = sample.adapt().batches().get(step % sample.adapt().batches().size());
             EntropyObjective.Evaluation e = objective.valueAndGradient(unflatten(flat, models.size(), groups), batch);
             float[] gradient = new float[flat.length];
             for (int k = 0; k < models.size(); k++) {
@@ -104,40 +122,74 @@ public final class CoefficientSearch {
                         throw new MergeException("adamerging diverged at step " + (step + 1)
                                 + ": the entropy or its gradient is not finite (lower lr)");
                     }
-                    gradient[k * groups + g] = (float) d;
+                    gradient[k * groups + g] = (float) (d + pull * (flat[k * groups + g] - initial[k][g]));
                 }
             }
-            adam.step(values, Map.of("lambda", gradient), learningRate);
-            project(flat);
-            listener.stepDone(step + 1, steps, e.entropy());
+            adam.step(values, Map.of("lambda", gradient), settings.learningRate());
+            project(flat, settings.minWeight(), settings.maxWeight());
+            taken = step + 1;
+            listener.stepDone(taken, settings.steps(), e.entropy());
+            if (sample.heldOut().isEmpty()) {
+                best = unflatten(flat, models.size(), groups);
+            } else if (taken % settings.evalEvery() == 0 || taken == settings.steps()) {
+                double[][] current = unflatten(flat, models.size(), groups);
+                double held = heldOut(objective, sample.heldOut().get(), current, settings);
+                if (held < heldBest) {
+                    heldBest = held;
+                    best = current;
+                    sinceBest = 0;
+                } else if (++sinceBest >= settings.patience()) {
+                    break;
+                }
+            }
         }
-        double[][] learned = unflatten(flat, models.size(), groups);
-        double after = sampleEntropy(objective, sample, learned);
-        return new LearnedCoefficients(models, objective.groups(), initial, learned, before, after, steps,
-                sample.positions());
+        double after = sampleEntropy(objective, sample.adapt(), best);
+        return new LearnedCoefficients(models, objective.groups(), initial, best, before, after, taken,
+                sample.adapt().positions(), heldBefore, heldBest, settings.heldOutMeasure());
     }
 
     /**
-     * Keeps every coefficient in [0, 1], as the AdaMerging authors' implementation clamps them: entropy alone
-     * rewards a confident model, and an unbounded search finds one by pushing a task vector negative (measured on
-     * stories260k: λ = −0.29 on the WikiText vector, WikiText perplexity 962 against 45 for task arithmetic).
+     * Keeps every coefficient in [min, max] ([0, 1] by default, as the AdaMerging authors' implementation clamps
+     * them): entropy alone rewards a confident model, and an unbounded search finds one by pushing a task vector
+     * negative (measured on stories260k: λ = −0.29 on the WikiText vector, WikiText perplexity 962 against 45 for
+     * task arithmetic).
      */
-    static void project(float[] coefficients) {
+    static void project(float[] coefficients, double min, double max) {
         for (int i = 0; i < coefficients.length; i++) {
-            coefficients[i] = Math.clamp(coefficients[i], 0f, 1f);
+            coefficients[i] = (float) Math.clamp(coefficients[i], min, max);
         }
+    }
+
+    /** What early stopping watches, over every batch of the held-out sample. */
+    static double heldOut(EntropyObjective objective, TextSample sample, double[][] lambda,
+                          AdaMergingSettings settings) {
+        return switch (settings.heldOutMeasure()) {
+            case ENTROPY -> sampleEntropy(objective, sample, lambda);
+            case NEXT_TOKEN_LOSS -> sampleNextTokenLoss(objective, sample, lambda);
+        };
+    }
+
+    /** Mean next-token loss per predicted position over every batch of the sample, in nats. */
+    public static double sampleNextTokenLoss(EntropyObjective objective, TextSample sample, double[][] lambda) {
+        return overSample(sample, batch -> objective.nextTokenLoss(lambda, batch));
     }
 
     /** Mean entropy per position over every batch of the sample. */
     public static double sampleEntropy(EntropyObjective objective, TextSample sample, double[][] lambda) {
+        return overSample(sample, batch -> objective.value(lambda, batch));
+    }
+
+    /** A per-batch mean made a mean over the whole sample, each batch weighted by its positions. */
+    private static double overSample(TextSample sample,
+                                     Function<io.emend.core.graph.TokenBatch, EntropyObjective.Evaluation> measure) {
         double sum = 0;
         long positions = 0;
         for (var b : sample.batches()) {
-            EntropyObjective.Evaluation e = objective.value(lambda, b);
+            EntropyObjective.Evaluation e = measure.apply(b);
             sum += e.entropy() * e.positions();
             positions += e.positions();
         }
-        return sum / positions;
+        return sum / Math.max(1, positions);
     }
 
     private static double[][] unflatten(float[] flat, int models, int groups) {

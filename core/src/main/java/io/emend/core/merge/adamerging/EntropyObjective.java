@@ -166,7 +166,40 @@ public final class EntropyObjective implements AutoCloseable {
     }
 
     /** Mean entropy over the batch's real positions, a scalar in {@code step}. */
-    private NDArray entropy(NDManager step, NDArray coefficients, TokenBatch batch) {
+    /**
+     * The merged model's mean next-token loss on a batch, {@code −log p(xₜ₊₁ | x≤ₜ)} in nats over the positions whose
+     * next token is real: its perplexity's logarithm. Unlabeled text carries its own targets for a language model, so
+     * this needs nothing the entropy does not; it is what early stopping can watch (the search still minimizes
+     * entropy).
+     *
+     * @param entropy   here the mean next-token loss, in nats
+     * @param positions predicted positions averaged over
+     */
+    public Evaluation nextTokenLoss(double[][] lambda, TokenBatch batch) {
+        try (NDManager step = vectors.newSubManager()) {
+            NDArray logp = logits(step, coefficients(step, lambda), batch).logSoftmax(2);
+            int rows = batch.batchSize();
+            int length = batch.length();
+            long[] targets = new long[rows * length];
+            float[] mask = new float[rows * length];
+            long predicted = 0;
+            for (int b = 0; b < rows; b++) {
+                for (int t = 0; t + 1 < length; t++) {
+                    if (batch.real(b, t) && batch.real(b, t + 1)) {
+                        targets[b * length + t] = batch.id(b, t + 1);
+                        mask[b * length + t] = 1;
+                        predicted++;
+                    }
+                }
+            }
+            NDArray picked = logp.mul(step.create(targets, new Shape(rows, length)).oneHot((int) logp.getShape().get(2)))
+                    .sum(new int[] {2});
+            double loss = -picked.mul(step.create(mask, new Shape(rows, length))).sum().getFloat() / Math.max(1, predicted);
+            return new Evaluation(loss, predicted, null);
+        }
+    }
+
+    private NDArray logits(NDManager step, NDArray coefficients, TokenBatch batch) {
         ForwardOptions options = ForwardOptions.defaults();
         for (Map.Entry<String, List<NDArray>> e : taskVectors.entrySet()) {
             int group = groups.groupOf(e.getKey());
@@ -178,8 +211,11 @@ public final class EntropyObjective implements AutoCloseable {
             }
             options = options.withDelta(e.getKey(), new WeightDelta.Dense(sum));
         }
-        NDArray logits = base.forward(step, batch, options).logits();
-        NDArray logp = logits.logSoftmax(2);
+        return base.forward(step, batch, options).logits();
+    }
+
+    private NDArray entropy(NDManager step, NDArray coefficients, TokenBatch batch) {
+        NDArray logp = logits(step, coefficients, batch).logSoftmax(2);
         NDArray perPosition = logp.exp().mul(logp).sum(new int[] {2}).neg();
         float[] mask = new float[batch.batchSize() * batch.length()];
         for (int b = 0; b < batch.batchSize(); b++) {

@@ -21,12 +21,17 @@ import java.util.Optional;
  * @param learned       the learned coefficients [models][groups]
  * @param entropyBefore mean entropy of the merge with the initial coefficients on the whole sample, in nats
  * @param entropyAfter  the same with the learned coefficients
- * @param steps         optimizer steps taken
- * @param positions     token positions of the sample the entropies average over
+ * @param steps         optimizer steps taken (fewer than asked when early stopping ended the search)
+ * @param positions     token positions of the adaptation sample the entropies average over
+ * @param heldOutBefore what early stopping watches ({@code heldOutMeasure}, in nats) on the held-out sequences with
+ *                      the initial coefficients; NaN without a held-out part
+ * @param heldOutAfter  the same with the learned coefficients (the lowest measured)
+ * @param heldOutMeasure what those two figures measure
  */
 public record LearnedCoefficients(List<String> models, CoefficientGroups groups, double[][] initial,
                                   double[][] learned, double entropyBefore, double entropyAfter, int steps,
-                                  long positions) {
+                                  long positions, double heldOutBefore, double heldOutAfter,
+                                  AdaMergingSettings.HeldOutMeasure heldOutMeasure) {
 
     /** Name of the file written beside a merged model with these values. */
     public static final String FILE_NAME = "adamerging.json";
@@ -83,6 +88,11 @@ public record LearnedCoefficients(List<String> models, CoefficientGroups groups,
         root.put("positions", positions);
         root.put("entropy_before", entropyBefore);
         root.put("entropy_after", entropyAfter);
+        if (!Double.isNaN(heldOutBefore)) {
+            root.put("held_out_measure", heldOutMeasure.name().toLowerCase(java.util.Locale.ROOT));
+            root.put("held_out_before", heldOutBefore);
+            root.put("held_out_after", heldOutAfter);
+        }
         ArrayNode list = root.putArray("models");
         for (int k = 0; k < models.size(); k++) {
             ObjectNode m = list.addObject();

@@ -29,7 +29,16 @@ class CoefficientSearchTest {
     @TempDir
     Path dir;
 
+    /** The paper's plain search: no prior, no held-out part. */
     private MergeRecipe recipe(String granularity, int steps) throws Exception {
+        return recipe(granularity, steps, "prior: 0\n  held_out: 0");
+    }
+
+    private MergeRecipe recipe(String granularity, int steps, String options) throws Exception {
+        return recipe(granularity, steps, 0.05, options);
+    }
+
+    private MergeRecipe recipe(String granularity, int steps, double lr, String options) throws Exception {
         FineTunedPair pair = FineTunedPair.get();
         Path file = dir.resolve("adamerging.yml");
         Files.writeString(file, """
@@ -42,12 +51,14 @@ class CoefficientSearchTest {
                 parameters:
                   granularity: %s
                   steps: %d
-                  lr: 0.05
+                  lr: %s
                   text: %s
                   sequence_length: 64
                   batch_size: 4
                   sequences: 16
-                """.formatted(FineTunedPair.BASE, pair.stories, pair.wiki, granularity, steps, pair.unlabeled));
+                  %s
+                """.formatted(FineTunedPair.BASE, pair.stories, pair.wiki, granularity, steps, lr, pair.unlabeled,
+                options));
         return RecipeParser.read(file);
     }
 
@@ -123,6 +134,90 @@ class CoefficientSearchTest {
             assertEquals(learned.entropyAfter(), CoefficientSearch.sampleEntropy(plain, sample, new double[][] {{0}}),
                     1e-4);
         }
+    }
+
+    @Test
+    void thePriorKeepsTheCoefficientsNearerTheirStart() throws Exception {
+        LearnedCoefficients free = CoefficientSearch.run(recipe("task", 12), Path::of, CoefficientSearch.Listener.NONE);
+        LearnedCoefficients held = CoefficientSearch.run(recipe("task", 12, "prior: 50\n  held_out: 0"), Path::of,
+                CoefficientSearch.Listener.NONE);
+        double freeShift = shift(free);
+        double heldShift = shift(held);
+        assertTrue(freeShift > 0.05, "the plain search moves, by " + freeShift);
+        // γ = 50 against an entropy slope of about 1 nat per unit: equilibrium within 1/50 of the start
+        assertTrue(heldShift < 0.5 * freeShift && heldShift < 0.05, "prior 50 moves " + heldShift + ", plain "
+                + freeShift);
+    }
+
+    @Test
+    void coefficientsStartAtTaskArithmeticsLambdaAndStayInTheirRange() throws Exception {
+        LearnedCoefficients learned = CoefficientSearch.run(recipe("layer", 8,
+                "prior: 0\n  held_out: 0\n  lambda: 0.75\n  min_weight: 0.25\n  max_weight: 0.32"), Path::of,
+                CoefficientSearch.Listener.NONE);
+        // weight 0.3 · lambda 0.75 = 0.225 lies below min_weight, so it starts at 0.25; weight 0.4 · 0.75 = 0.3
+        assertEquals(0.25, learned.initial()[0][0], 1e-12);
+        assertEquals(0.3, learned.initial()[1][0], 1e-12);
+        for (double[] model : learned.learned()) {
+            for (double lambda : model) {
+                assertTrue(lambda >= 0.25 - 1e-7 && lambda <= 0.32 + 1e-7, "in [0.25, 0.32]: " + lambda);
+            }
+        }
+    }
+
+    @Test
+    void earlyStoppingReturnsTheCoefficientsWithTheLowestHeldOutEntropy() throws Exception {
+        List<Integer> seen = new ArrayList<>();
+        // an lr of 5 throws every coefficient to a bound at the first step, where it stays: the held-out entropy then
+        // stops changing, and patience 1 must end the search long before its 30 steps
+        LearnedCoefficients learned = CoefficientSearch.run(recipe("task", 30, 5.0,
+                "prior: 0\n  held_out: 0.25\n  eval_every: 1\n  patience: 1\n  held_out_measure: entropy"), Path::of,
+                (step, steps, entropy) -> seen.add(step));
+        assertTrue(seen.size() < 30, "stopped after " + seen.size() + " steps");
+        assertEquals(seen.size(), learned.steps());
+        assertTrue(learned.heldOutAfter() <= learned.heldOutBefore(), learned.heldOutBefore() + " -> "
+                + learned.heldOutAfter());
+
+        FineTunedPair pair = FineTunedPair.get();
+        TextSample.Split split;
+        try (Tokenizer tokenizer = Tokenizer.load(FineTunedPair.BASE)) {
+            split = TextSample.split(Files.readString(pair.unlabeled), tokenizer, 64, 4, 16, 0.25);
+        }
+        try (EntropyObjective objective = EntropyObjective.load(FineTunedPair.BASE, List.of(pair.stories, pair.wiki),
+                Granularity.TASK)) {
+            // the reported held-out entropy is that of the returned coefficients (float rounding of one forward)
+            assertEquals(learned.heldOutAfter(), CoefficientSearch.sampleEntropy(objective, split.heldOut().orElseThrow(),
+                    learned.learned()), 1e-4);
+        }
+        assertEquals(4, split.heldOut().orElseThrow().batches().stream().mapToInt(b -> b.batchSize()).sum());
+    }
+
+    @Test
+    void theNextTokenLossIsTheLogarithmOfPerplexity() throws Exception {
+        FineTunedPair pair = FineTunedPair.get();
+        String doc = Files.readString(pair.unlabeled).split("\n\n")[0];
+        try (Tokenizer tokenizer = Tokenizer.load(FineTunedPair.BASE);
+             EntropyObjective objective = EntropyObjective.load(FineTunedPair.BASE, List.of(pair.stories),
+                     Granularity.TASK);
+             io.emend.core.graph.Transformer base = io.emend.core.graph.Transformer.open(FineTunedPair.BASE,
+                     Optional.empty())) {
+            int[] ids = tokenizer.encode(doc, true);
+            assertTrue(ids.length < base.config().maxPositions(), "one window: " + ids.length);
+            double loss = objective.nextTokenLoss(new double[][] {{0}}, io.emend.core.graph.TokenBatch.of(ids))
+                    .entropy();
+            double perplexity = io.emend.core.eval.Perplexity.of(base, tokenizer, doc).perplexity();
+            // two F32 forwards of the same weights, one window each: equal to float rounding of a mean of logs
+            assertEquals(Math.log(perplexity), loss, 1e-4);
+        }
+    }
+
+    private static double shift(LearnedCoefficients c) {
+        double max = 0;
+        for (int k = 0; k < c.learned().length; k++) {
+            for (int g = 0; g < c.learned()[k].length; g++) {
+                max = Math.max(max, Math.abs(c.learned()[k][g] - c.initial()[k][g]));
+            }
+        }
+        return max;
     }
 
     @Test

@@ -167,7 +167,11 @@ class RecipeParserTest {
         assertEquals(new ParameterValue.Scalar(0.5), r.slices().getFirst().sources().get(1).parameters().get("weight"));
         var settings = io.emend.core.merge.adamerging.AdaMergingSettings.of(r);
         assertEquals(new io.emend.core.merge.adamerging.AdaMergingSettings(
-                io.emend.core.merge.adamerging.Granularity.LAYER, 20, 0.02, "./unlabeled.txt", 128, 4, 64), settings);
+                io.emend.core.merge.adamerging.Granularity.LAYER, 20, 0.02, "./unlabeled.txt", 128, 4, 64, 1.0,
+                io.emend.core.merge.AdaMerging.DEFAULT_PRIOR, 0, 1, io.emend.core.merge.AdaMerging.DEFAULT_HELD_OUT,
+                io.emend.core.merge.AdaMerging.DEFAULT_EVAL_EVERY, io.emend.core.merge.AdaMerging.DEFAULT_PATIENCE,
+                io.emend.core.merge.adamerging.AdaMergingSettings.HeldOutMeasure.NEXT_TOKEN_LOSS),
+                settings);
     }
 
     @Test

@@ -3,10 +3,15 @@ package io.emend.merger.job;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.emend.core.merge.adamerging.LearnedCoefficients;
 import io.emend.core.merge.plan.MergeExecutor;
 import io.emend.core.merge.plan.MergePlan;
 import io.emend.core.merge.plan.MergeResult;
 import io.emend.merger.MergerConfig;
+import io.emend.merger.adapter.AdapterInputs;
+import io.emend.merger.adapter.AdapterRequest;
+import io.emend.merger.adapter.AdapterWork;
+import io.emend.merger.text.TextFiles;
 import io.emend.service.input.InputCache;
 import io.emend.service.job.JobEvents;
 import io.emend.service.job.JobState;
@@ -26,6 +31,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,8 +41,10 @@ import org.jboss.logging.Logger;
 
 /**
  * Runs merge jobs one at a time, in the order they were queued: resolve the pinned inputs, fetch their files into
- * the cache, merge tensor by tensor into a work directory, then register the result (version, artifacts, ready,
- * alias). One at a time because a merge is bound by disk bandwidth, which a second merge would only share.
+ * the cache, make the result in a work directory (a recipe merge tensor by tensor, after AdaMerging's search when the
+ * recipe asks for it; or an adapter request through {@link AdapterWork}), then register it (version with lineage,
+ * recipe and metrics, artifacts, ready, alias). One at a time because a merge is bound by disk bandwidth, which a
+ * second merge would only share.
  *
  * <p>Nothing half-made is ever visible: the registry version is created only after the merge has completed, and is
  * marked failed (with the reason) if anything after that goes wrong. A job found {@code running} at start-up was cut
@@ -49,12 +57,16 @@ public class JobRunner {
     private static final Logger LOG = Logger.getLogger(JobRunner.class);
     /** Merge progress counts for this share of a job; registering the result is the rest. */
     private static final double MERGE_SHARE = 0.9;
+    /** Of the merge's share, AdaMerging's search counts for this part, the tensor-by-tensor merge for the rest. */
+    private static final double SEARCH_SHARE = 0.7;
     static final String INTERRUPTED = "the merger stopped while this job was running; its partial output was"
             + " discarded and no version was registered (submit it again)";
 
     private final MergeJobRepository jobs;
     private final RegistryClient registry;
     private final InputCache cache;
+    private final TextFiles texts;
+    private final AdapterWork adapters;
     private final JobEvents<MergeJob, JobView> events;
     private final ObjectMapper json;
     private final Path workRoot;
@@ -66,11 +78,13 @@ public class JobRunner {
         return t;
     });
 
-    JobRunner(MergeJobRepository jobs, RegistryClient registry, InputCache cache,
+    JobRunner(MergeJobRepository jobs, RegistryClient registry, InputCache cache, TextFiles texts, AdapterWork adapters,
               JobEvents<MergeJob, JobView> events, ObjectMapper json, MergerConfig config) {
         this.jobs = jobs;
         this.registry = registry;
         this.cache = cache;
+        this.texts = texts;
+        this.adapters = adapters;
         this.events = events;
         this.json = json;
         this.workRoot = config.storage().workDir().toAbsolutePath();
@@ -140,46 +154,45 @@ public class JobRunner {
             }
             events.stateChanged(jobs.find(id).orElseThrow());
             deleteRecursively(work);
-            MergeRequest request = MergeRequest.parse(job.recipe(), job.json());
-            Map<String, Path> dirs = new HashMap<>();
-            int i = 0;
-            for (String ref : request.references()) {
+            long[] last = {System.nanoTime()};
+            Produced.Progress progress = (fraction, message) -> {
                 check(cancelled);
-                ResolvedVersion input = registry.resolve(job.inputs().get(ref));
-                dirs.put(ref, cache.materialize(input, work.resolve("inputs").resolve(Integer.toString(i++))));
-            }
-            MergeResult result;
-            try (MergePlan plan = MergePlan.create(request.recipe(), dirs::get)) {
-                long[] last = {System.nanoTime()};
-                result = MergeExecutor.run(plan, work.resolve("output"), MergeExecutor.Options.defaults(),
-                        (done, total, tensor) -> {
-                            check(cancelled);
-                            long now = System.nanoTime();
-                            if (now - last[0] >= progressIntervalNanos || done == total) {
-                                last[0] = now;
-                                progress(id, MERGE_SHARE * done / total, "merged " + done + " of " + total
-                                        + " tensors");
-                            }
-                        });
+                long now = System.nanoTime();
+                if (now - last[0] >= progressIntervalNanos || fraction >= 1) {
+                    last[0] = now;
+                    progress(id, MERGE_SHARE * Math.min(1, fraction), message);
+                }
+            };
+            Output output;
+            Produced produced;
+            if (AdapterRequest.matches(job.recipe(), job.json())) {
+                AdapterRequest request = AdapterRequest.parse(job.recipe(), job.json());
+                output = request.output();
+                produced = adapters.produce(request, AdapterInputs.Pinned.of(request, job.inputs()), work, progress);
+            } else {
+                MergeRequest request = MergeRequest.parse(job.recipe(), job.json());
+                output = new Output(request.model(), request.alias());
+                produced = merge(request, job, work, cancelled, progress);
             }
             check(cancelled);
-            progress(id, MERGE_SHARE, "registering " + request.model());
-            List<ResolvedVersion.ManifestEntry> manifest = manifest(result.directory(), result.files());
-            registry.ensureModel(request.model(), "merged by the Emend merger");
-            version = registry.createVersion(request.model(), new NewVersion("merge", parents(request, job.inputs()),
-                    recipeOf(job), null, manifest, null));
+            progress(id, MERGE_SHARE, "registering " + output.model());
+            List<ResolvedVersion.ManifestEntry> manifest = manifest(produced.directory(), produced.files());
+            registry.ensureModel(output.model(), "merged by the Emend merger");
+            version = registry.createVersion(output.model(), new NewVersion("merge", produced.parents(),
+                    recipeOf(job, produced.learned()), produced.metrics().isEmpty() ? null : produced.metrics(),
+                    manifest, null));
             jobs.version(id, version);
             for (ResolvedVersion.ManifestEntry entry : manifest) {
                 check(cancelled);
-                registry.uploadArtifact(request.model(), version, entry.path(),
-                        result.directory().resolve(entry.path()), entry.sha256());
+                registry.uploadArtifact(output.model(), version, entry.path(),
+                        produced.directory().resolve(entry.path()), entry.sha256());
             }
             check(cancelled);
-            registry.setState(request.model(), version, "ready", null);
-            String done = "merged into " + request.model() + ":" + version;
-            if (request.alias() != null) {
-                registry.moveAlias(request.model(), request.alias(), version);
-                done += ", now " + request.model() + "@" + request.alias();
+            registry.setState(output.model(), version, "ready", null);
+            String done = "merged into " + output.model() + ":" + version;
+            if (output.alias() != null) {
+                registry.moveAlias(output.model(), output.alias(), version);
+                done += ", now " + output.model() + "@" + output.alias();
             }
             finish(id, JobState.SUCCEEDED, 1, done);
         } catch (Cancelled e) {
@@ -198,6 +211,54 @@ public class JobRunner {
             cancels.remove(id);
             deleteRecursively(work);
         }
+    }
+
+    /**
+     * A recipe merge: fetches the inputs (and AdaMerging's text), runs AdaMerging's search when asked (the first
+     * {@link #SEARCH_SHARE} of the progress), then merges tensor by tensor.
+     */
+    private Produced merge(MergeRequest request, MergeJob job, Path work, AtomicBoolean cancelled,
+                           Produced.Progress progress) throws IOException {
+        Map<String, Path> dirs = new HashMap<>();
+        int i = 0;
+        for (String ref : request.references()) {
+            check(cancelled);
+            ResolvedVersion input = registry.resolve(job.inputs().get(ref));
+            dirs.put(ref, cache.materialize(input, work.resolve("inputs").resolve(Integer.toString(i++))));
+        }
+        Optional<String> text = request.text();
+        if (text.isPresent()) {
+            progress.report(0, "fetching the unlabeled text");
+            dirs.put(text.get(), texts.fetch("parameters.text", texts.parse("parameters.text", text.get()),
+                    work.resolve("unlabeled.txt")));
+        }
+        double mergeFrom = text.isPresent() ? SEARCH_SHARE : 0;
+        MergeResult result;
+        Optional<LearnedCoefficients> learned;
+        try (MergePlan plan = MergePlan.create(request.recipe(), dirs::get, (step, steps, entropy) ->
+                progress.report(SEARCH_SHARE * step / steps, String.format(java.util.Locale.ROOT,
+                        "adamerging step %d of %d: entropy %.4f nats", step, steps, entropy)))) {
+            learned = plan.learned();
+            result = MergeExecutor.run(plan, work.resolve("output"), MergeExecutor.Options.defaults(),
+                    (done, total, tensor) -> progress.report(mergeFrom + (1 - mergeFrom) * done / total,
+                            "merged " + done + " of " + total + " tensors"));
+        }
+        List<NewVersion.Parent> parents = parents(request, job.inputs());
+        if (learned.isEmpty()) {
+            return new Produced(result.directory(), result.files(), parents, Map.of(), null);
+        }
+        LearnedCoefficients l = learned.get();
+        Map<String, Object> entropy = new LinkedHashMap<>();
+        entropy.put("before", l.entropyBefore());
+        entropy.put("after", l.entropyAfter());
+        if (!Double.isNaN(l.heldOutBefore())) {
+            entropy.put("held_out_measure", l.heldOutMeasure().name().toLowerCase(java.util.Locale.ROOT));
+            entropy.put("held_out_before", l.heldOutBefore());
+            entropy.put("held_out_after", l.heldOutAfter());
+        }
+        entropy.put("steps", l.steps());
+        return new Produced(result.directory(), result.files(), parents, Map.of("adamerging_entropy", entropy),
+                json.readTree(l.toJson()));
     }
 
     private static void check(AtomicBoolean cancelled) {
@@ -242,13 +303,19 @@ public class JobRunner {
         return parents;
     }
 
-    /** The request as JSON (a YAML body converted), with the exact version each reference resolved to. */
-    private JsonNode recipeOf(MergeJob job) throws IOException {
+    /**
+     * The request as JSON (a YAML body converted), with the exact version each reference resolved to and what the
+     * job learned (AdaMerging's coefficients), if anything.
+     */
+    private JsonNode recipeOf(MergeJob job, JsonNode learned) throws IOException {
         JsonNode body = job.json() ? json.readTree(job.recipe()) : new YAMLMapper().readTree(job.recipe());
         com.fasterxml.jackson.databind.node.ObjectNode recipe = json.createObjectNode();
         recipe.set("request", body);
         recipe.put("format", job.json() ? "json" : "yaml");
         recipe.set("resolved", json.valueToTree(job.inputs()));
+        if (learned != null) {
+            recipe.set("learned", learned);
+        }
         return recipe;
     }
 
@@ -275,7 +342,8 @@ public class JobRunner {
         return "application/octet-stream";
     }
 
-    private static void deleteRecursively(Path dir) {
+    /** Deletes a directory tree, logging rather than failing: a leftover work directory harms nothing. */
+    static void deleteRecursively(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }

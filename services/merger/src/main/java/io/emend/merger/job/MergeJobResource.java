@@ -33,7 +33,8 @@ public class MergeJobResource {
     @Blocking
     @RolesAllowed(Roles.WRITER)
     @Consumes({MediaType.APPLICATION_JSON, "application/yaml", "application/x-yaml", "text/yaml"})
-    public Response submit(String body, @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, UriInfo uri) {
+    public Response submit(String body, @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, UriInfo uri)
+            throws java.io.IOException {
         boolean json = contentType != null && contentType.toLowerCase(java.util.Locale.ROOT).contains("json");
         MergeJob job = service.submit(body, json);
         return Response.accepted(JobView.of(job))

@@ -1,11 +1,17 @@
 package io.emend.merger.job;
 
+import io.emend.merger.MergerConfig;
+import io.emend.merger.adapter.AdapterRequest;
+import io.emend.merger.adapter.AdapterWork;
+import io.emend.merger.text.TextFiles;
 import io.emend.service.job.JobEvents;
 import io.emend.service.job.JobState;
 import io.emend.service.registry.RegistryClient;
 import io.emend.service.registry.ResolvedVersion;
 import io.smallrye.mutiny.Multi;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
@@ -23,27 +29,51 @@ public class MergeJobService {
     private final RegistryClient registry;
     private final JobRunner runner;
     private final JobEvents<MergeJob, JobView> events;
+    private final AdapterWork adapters;
+    private final TextFiles texts;
+    private final Path scratchRoot;
 
-    MergeJobService(MergeJobRepository jobs, RegistryClient registry, JobRunner runner, JobEvents<MergeJob, JobView> events) {
+    MergeJobService(MergeJobRepository jobs, RegistryClient registry, JobRunner runner, JobEvents<MergeJob, JobView> events,
+                    AdapterWork adapters, TextFiles texts, MergerConfig config) {
         this.jobs = jobs;
         this.registry = registry;
         this.runner = runner;
         this.events = events;
+        this.adapters = adapters;
+        this.texts = texts;
+        this.scratchRoot = config.storage().workDir().toAbsolutePath();
     }
 
     /**
-     * Checks the request (recipe, output, every model reference against the registry), records the job as queued and
-     * hands it to the runner.
+     * Checks the request (recipe or adapter request, output, every reference against the registry; adapters are read
+     * to check their modules and ranks; a named text's reference form), records the job as queued and hands it to the
+     * runner.
      */
-    public MergeJob submit(String body, boolean json) {
-        MergeRequest request = MergeRequest.parse(body, json);
+    public MergeJob submit(String body, boolean json) throws IOException {
+        Output output;
         Map<String, String> inputs = new LinkedHashMap<>();
-        for (String ref : request.references()) {
-            ResolvedVersion version = registry.resolve(ref);
-            inputs.put(ref, version.exactRef());
+        if (AdapterRequest.matches(body, json)) {
+            AdapterRequest request = AdapterRequest.parse(body, json);
+            output = request.output();
+            Path scratch = scratchRoot.resolve("submit-" + UUID.randomUUID());
+            try {
+                inputs.putAll(adapters.pin(request, scratch).all());
+            } finally {
+                JobRunner.deleteRecursively(scratch);
+            }
+        } else {
+            MergeRequest request = MergeRequest.parse(body, json);
+            output = new Output(request.model(), request.alias());
+            if (request.text().isPresent()) {
+                texts.check("parameters.text", texts.parse("parameters.text", request.text().get()));
+            }
+            for (String ref : request.references()) {
+                ResolvedVersion version = registry.resolve(ref);
+                inputs.put(ref, version.exactRef());
+            }
         }
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-        MergeJob job = new MergeJob(UUID.randomUUID().toString(), JobState.QUEUED, request.model(), request.alias(),
+        MergeJob job = new MergeJob(UUID.randomUUID().toString(), JobState.QUEUED, output.model(), output.alias(),
                 body, json, inputs, 0, "queued", null, now, now);
         jobs.insert(job);
         events.stateChanged(job);

@@ -9,13 +9,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.emend.core.merge.AdaMerging;
 import io.emend.core.merge.MergeCatalog;
+import io.emend.core.merge.adamerging.AdaMergingSettings;
 import io.emend.core.merge.recipe.MergeRecipe;
 import io.emend.core.merge.recipe.RecipeException;
 import io.emend.core.merge.recipe.RecipeParser;
 import java.io.IOException;
 import java.util.LinkedHashSet;
+import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * A merge request: a mergekit recipe (YAML or JSON) whose models are registry references, plus a top-level
@@ -25,16 +26,16 @@ import java.util.regex.Pattern;
  * rest; the cut keeps every other line where it was (YAML: its lines are blanked; JSON: its characters), so the
  * parser's line numbers still point into what the user sent.
  *
+ * <p>{@code merge_method: adamerging} names its unlabeled text in {@code parameters.text} the way
+ * {@link io.emend.merger.text.TextReference} reads it (registry blob, object-store key or inline data URL), never as
+ * a path on the merger's host.
+ *
  * @param recipe the parsed recipe; its model references are as written
  * @param model  the output model's name
  * @param alias  the alias to move to the result, or null
  */
 public record MergeRequest(MergeRecipe recipe, String model, String alias) {
 
-    /** The registry's name rule, checked here so a bad name fails at submission, not after the merge. */
-    private static final Pattern NAME = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
-    private static final String NAME_RULE = "lower-case letters, digits, '.', '_' or '-', starting with a letter or"
-            + " digit, at most 64 characters";
     private static final JsonFactory YAML = new YAMLFactory();
     private static final JsonFactory JSON = new JsonFactory();
     private static final ObjectMapper TREES = new ObjectMapper();
@@ -59,42 +60,31 @@ public record MergeRequest(MergeRecipe recipe, String model, String alias) {
         Cut cut = cutOutput(body == null ? "" : body, json);
         MergeRecipe recipe = new RecipeParser(MergeCatalog.STANDARD).parse(SOURCE, cut.recipe(), json);
         if (recipe.method() instanceof AdaMerging) {
-            // its text would be a path on the merger's host, which a REST caller must not name
-            throw new InvalidRequest("merge_method", "merge_method adamerging runs locally (./emend merge); the"
-                    + " service takes no text files");
+            checkAdaMerging(recipe);
         }
-        if (cut.output() == null) {
-            throw new InvalidRequest("output", "output is required: where the merged model goes, as"
-                    + " {model: NAME, alias: ALIAS?}");
-        }
-        JsonNode output = cut.output();
-        if (!output.isObject()) {
-            throw new InvalidRequest("output", "output must be a map {model: NAME, alias: ALIAS?}");
-        }
-        for (var names = output.fieldNames(); names.hasNext(); ) {
-            String key = names.next();
-            if (!key.equals("model") && !key.equals("alias")) {
-                throw new InvalidRequest("output." + key, "output." + key + " is not supported (valid: model, alias)");
-            }
-        }
-        String model = name(output, "model", true);
-        String alias = name(output, "alias", false);
-        return new MergeRequest(recipe, model, alias);
+        Output output = Output.of(cut.output());
+        return new MergeRequest(recipe, output.model(), output.alias());
     }
 
-    private static String name(JsonNode output, String key, boolean required) {
-        JsonNode value = output.get(key);
-        if (value == null || value.isNull()) {
-            if (required) {
-                throw new InvalidRequest("output." + key, "output." + key + " is required");
-            }
-            return null;
+    /** AdaMerging's text, when the recipe is {@code adamerging}: a reference for {@link io.emend.merger.text.TextFiles}. */
+    public Optional<String> text() {
+        if (recipe.method() instanceof AdaMerging) {
+            return Optional.of(AdaMergingSettings.of(recipe).text());
         }
-        if (!value.isTextual() || !NAME.matcher(value.asText()).matches()) {
-            throw new InvalidRequest("output." + key, "output." + key + " '" + value.asText() + "' is not a valid name ("
-                    + NAME_RULE + ")");
+        return Optional.empty();
+    }
+
+    /** What core would find wrong only once the inputs are fetched, said at submission instead. */
+    private static void checkAdaMerging(MergeRecipe recipe) {
+        try {
+            AdaMergingSettings.of(recipe);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequest("parameters", e.getMessage());
         }
-        return value.asText();
+        if (recipe.sliced()) {
+            throw new InvalidRequest("slices", "adamerging learns coefficients for whole models; give models, not"
+                    + " slices");
+        }
     }
 
     /** The recipe text with {@code output} cut out, and the {@code output} value (null when absent). */

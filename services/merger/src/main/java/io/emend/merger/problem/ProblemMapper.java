@@ -2,9 +2,12 @@ package io.emend.merger.problem;
 
 import io.emend.core.merge.MergeException;
 import io.emend.core.merge.recipe.RecipeException;
+import io.emend.merger.adapter.IncompatibleAdapters;
 import io.emend.merger.job.InvalidRequest;
 import io.emend.merger.job.JobFinished;
 import io.emend.merger.job.JobNotFound;
+import io.emend.merger.text.TextNotFound;
+import io.emend.merger.text.TextRejected;
 import io.emend.service.problem.Problem;
 import io.emend.service.registry.RegistryUnavailable;
 import io.emend.service.registry.UnknownReference;
@@ -42,6 +45,27 @@ public class ProblemMapper {
     @ServerExceptionMapper
     public Response request(InvalidRequest e, UriInfo uri) {
         return problem(400, "invalid-request", e.getMessage(), uri, null,
+                List.of(new Problem.FieldError(e.field(), e.getMessage())));
+    }
+
+    /** A text reference that is malformed, too large or not text. */
+    @ServerExceptionMapper
+    public Response text(TextRejected e, UriInfo uri) {
+        return problem(400, "invalid-text", e.getMessage(), uri, null,
+                List.of(new Problem.FieldError(e.field(), e.getMessage())));
+    }
+
+    /** A text reference naming no blob or object. */
+    @ServerExceptionMapper
+    public Response text(TextNotFound e, UriInfo uri) {
+        return problem(422, "unknown-text", e.getMessage(), uri, null,
+                List.of(new Problem.FieldError(e.field(), e.getMessage())));
+    }
+
+    /** Adapters that exist but do not go together as asked (not adapters, other bases, shapes, rank). */
+    @ServerExceptionMapper
+    public Response adapters(IncompatibleAdapters e, UriInfo uri) {
+        return problem(422, "incompatible-adapters", e.getMessage(), uri, null,
                 List.of(new Problem.FieldError(e.field(), e.getMessage())));
     }
 

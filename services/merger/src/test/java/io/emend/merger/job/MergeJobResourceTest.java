@@ -1,18 +1,13 @@
 package io.emend.merger.job;
 
 import io.emend.contracts.event.Event;
-import io.emend.contracts.event.EventCodec;
+import io.emend.merger.TinyLlama;
 import io.emend.contracts.event.EventTypes;
 import io.emend.contracts.event.JobEvent;
-import io.emend.contracts.event.Topics;
 import io.emend.service.job.JobState;
 import io.emend.service.stack.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
-import io.restassured.RestAssured;
-import io.restassured.config.EncoderConfig;
 import io.restassured.http.ContentType;
-import io.restassured.response.ValidatableResponse;
-import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,24 +15,23 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
+import static io.emend.merger.MergerApi.WAIT;
+import static io.emend.merger.MergerApi.artifact;
+import static io.emend.merger.MergerApi.as;
+import static io.emend.merger.MergerApi.awaitState;
+import static io.emend.merger.MergerApi.importModel;
+import static io.emend.merger.MergerApi.jobEvents;
+import static io.emend.merger.MergerApi.registryGet;
+import static io.emend.merger.MergerApi.unique;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -56,7 +50,6 @@ class MergeJobResourceTest {
 
     /** |error| bound for F32 averages of values below ~10 in magnitude: a few ulps (ulp(10) ≈ 1e-6). */
     private static final double TOLERANCE = 1e-5;
-    private static final Duration WAIT = Duration.ofSeconds(60);
 
     @Inject
     MergeJobRepository jobs;
@@ -321,16 +314,6 @@ class MergeJobResourceTest {
     }
 
     @Test
-    void adaMergingIsRefusedBecauseItsTextWouldBeAPathOnTheMergersHost() {
-        as(Tokens.writer()).contentType("application/yaml")
-                .body("merge_method: adamerging\nbase_model: " + source + ":1\nmodels:\n  - model: " + source
-                        + ":2\nparameters: {text: /etc/passwd}\noutput:\n  model: " + unique("ada") + "\n")
-                .post("/v1/merges").then().statusCode(400).contentType("application/problem+json")
-                .body("detail", containsString("adamerging runs locally"))
-                .body("errors[0].field", equalTo("merge_method"));
-    }
-
-    @Test
     void missingOutputIsRejected() {
         as(Tokens.writer()).body("{\"merge_method\": \"linear\", \"models\": [{\"model\": \"" + source + ":1\"}]}")
                 .post("/v1/merges").then().statusCode(400)
@@ -380,85 +363,4 @@ class MergeJobResourceTest {
                 Map.of(source + ":1", source + ":1", source + ":2", source + ":2"), 0, "queued", null, now, now);
     }
 
-    /** A request with a bearer token; YAML bodies are sent as the text they are. */
-    private static RequestSpecification as(String token) {
-        return given().config(RestAssured.config().encoderConfig(EncoderConfig.encoderConfig()
-                        .encodeContentTypeAs("application/yaml", ContentType.TEXT)))
-                .auth().oauth2(token).contentType(ContentType.JSON);
-    }
-
-    private static String unique(String prefix) {
-        return prefix + "-" + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
-    }
-
-    private void importModel(String name, Path dir) {
-        given().auth().oauth2(Tokens.writer()).contentType(ContentType.JSON).body(Map.of("path", dir.toString()))
-                .post(registry + "/v1/models/{m}/imports", name).then().statusCode(201);
-    }
-
-    private ValidatableResponse registryGet(String path) {
-        return given().auth().oauth2(Tokens.reader()).get(registry + path).then().statusCode(200);
-    }
-
-    private byte[] artifact(String model, int number, String path) {
-        return given().auth().oauth2(Tokens.reader())
-                .get(registry + "/v1/models/{m}/versions/{n}/artifacts/" + path, model, number)
-                .then().statusCode(200).extract().asByteArray();
-    }
-
-    private ValidatableResponse awaitState(String id, String state) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        String last = null;
-        while (System.nanoTime() < deadline) {
-            var answer = as(Tokens.reader()).get("/v1/merges/{id}", id).then().statusCode(200);
-            last = answer.extract().path("state");
-            if (state.equals(last)) {
-                return answer;
-            }
-            if (List.of("succeeded", "failed", "cancelled").contains(last)) {
-                break;
-            }
-            sleep();
-        }
-        throw new AssertionError("job " + id + " is " + last + ", expected " + state + ": "
-                + as(Tokens.reader()).get("/v1/merges/{id}", id).asString());
-    }
-
-    /** The job's events on emend.jobs, read from the start of the topic until one of type {@code last}. */
-    private static List<Event<JobEvent>> jobEvents(String jobId, String last) {
-        Properties settings = new Properties();
-        settings.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                ConfigProvider.getConfig().getValue("emend.merger.events.bootstrap-servers", String.class));
-        settings.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
-        settings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        EventCodec codec = new EventCodec();
-        List<Event<JobEvent>> mine = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(settings, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(Topics.JOBS));
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    Event<JobEvent> event = codec.decode(record.value(), JobEvent.class);
-                    if (event.data().jobId().equals(jobId)) {
-                        assertEquals(event.data().model(), record.key());
-                        mine.add(event);
-                        if (event.type().equals(last)) {
-                            return mine;
-                        }
-                    }
-                }
-            }
-        }
-        throw new AssertionError("no " + last + " event for job " + jobId + " on " + Topics.JOBS + "; saw " + mine);
-    }
-
-    private static void sleep() {
-        try {
-            Thread.sleep(100);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-    }
 }
