@@ -95,7 +95,7 @@ public final class EditCommand implements Callable<Integer> {
     int maxEdits;
 
     @Option(names = "--fluency-prompts", defaultValue = "20",
-            description = "prompts generated from for fluency (default: ${DEFAULT-VALUE})")
+            description = "prompts (each edit's prompt, then its rephrasing) continued by 100 sampled tokens for fluency (default: ${DEFAULT-VALUE})")
     int fluencyPrompts;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed of the context prefixes (default: ${DEFAULT-VALUE})")
