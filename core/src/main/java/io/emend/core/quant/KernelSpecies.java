@@ -44,8 +44,9 @@ public final class KernelSpecies {
      * caller that had inlined the {@code matMul} of two formats) left a {@code blockVector} out of line, which then
      * ran with an unknown species as boxed Java, 10-40x slower. It hit Q4_0 batch-1 decode once any prefill had made
      * the four-row path hot, which the engine bench showed as a "two-thread collapse" (its 2-thread runs came second).
-     * {@code readRow} (the vector dequantization) stays out of line too, for {@link PanelMatMul}, whose 4 × 4 kernel
-     * is the one kernel of its own compiled method (inlining both cost the panel product 30% at 128 activations).
+     * {@code readRow} (the vector dequantization) stays out of line too, and so does {@code PanelMatMul.panelKernel},
+     * so that the panel product's 4 × 4 kernel is the one kernel of its own compiled method: inlined into the loop
+     * over rows that dequantizes the panel, it ran at half its speed.
      */
     private static boolean inlineVectorKernels() {
         try {
@@ -53,6 +54,7 @@ public final class KernelSpecies {
             try {
                 Files.writeString(directive, "[{ match: \"*.*\", inline: [\"-io/emend/core/quant/*.matVec\","
                         + " \"-io/emend/core/quant/*.matMul\", \"-io/emend/core/quant/*.readRow\","
+                        + " \"-io/emend/core/quant/PanelMatMul.panelKernel\","
                         + " \"+io/emend/core/quant/*.*Vector\", \"+io/emend/core/merge/*.*Vector\","
                         + " \"+io/emend/core/tensor/*.*Vector\"] }]");
                 ManagementFactory.getPlatformMBeanServer().invoke(

@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -175,17 +176,37 @@ public final class Q4_0Tensor implements WeightTensor {
         int parts = QUANT_BYTES / lanes;
         ByteVector packed = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, at + SCALE_BYTES,
                 ByteOrder.LITTLE_ENDIAN);
-        ByteVector low = packed.and((byte) 0x0f).sub((byte) NIBBLE_OFFSET);
-        ByteVector high = packed.lanewise(VectorOperators.LSHR, 4).sub((byte) NIBBLE_OFFSET);
         FloatVector lowSum = FloatVector.zero(species);
         FloatVector highSum = FloatVector.zero(species);
         for (int p = 0; p < parts; p++) {
-            lowSum = ((FloatVector) low.convertShape(VectorOperators.B2F, species, p))
-                    .fma(FloatVector.fromArray(species, x, xb + p * lanes), lowSum);
-            highSum = ((FloatVector) high.convertShape(VectorOperators.B2F, species, p))
+            IntVector bytes = packedIntsVector(species, packed, p);
+            lowSum = nibbleVector(bytes, 0).fma(FloatVector.fromArray(species, x, xb + p * lanes), lowSum);
+            highSum = nibbleVector(bytes, 4)
                     .fma(FloatVector.fromArray(species, x, xb + QUANT_BYTES + p * lanes), highSum);
         }
         return lowSum.add(highSum);
+    }
+
+    /**
+     * Part {@code p} of a block's 16 packed bytes, zero-extended to int lanes of the float species' width. Splitting
+     * the nibbles after one widening (int shifts and masks) rather than before two (byte ones, which x86 lacks and
+     * the JIT emulates) made the batch-1 kernel 20% faster (2048 × 768, 512-bit, thread CPU time: 22.5 against 18.5
+     * G weights/s cache-resident, 21.5 against 17.8 streamed from memory).
+     */
+    private static IntVector packedIntsVector(VectorSpecies<Float> species, ByteVector packed, int p) {
+        VectorSpecies<Integer> ints = switch (species.length()) {
+            case 16 -> IntVector.SPECIES_512;
+            case 8 -> IntVector.SPECIES_256;
+            default -> IntVector.SPECIES_128;
+        };
+        return (IntVector) packed.convertShape(VectorOperators.ZERO_EXTEND_B2I, ints, p);
+    }
+
+    /** The nibble at {@code shift} (0 low, 4 high) of each int lane, as the signed weight {@code nibble - 8}. */
+    private static FloatVector nibbleVector(IntVector bytes, int shift) {
+        IntVector nibble = (shift == 0 ? bytes : bytes.lanewise(VectorOperators.LSHR, shift)).and(0x0f)
+                .sub(NIBBLE_OFFSET);
+        return (FloatVector) nibble.convert(VectorOperators.I2F, 0);
     }
 
     @Override
@@ -202,16 +223,14 @@ public final class Q4_0Tensor implements WeightTensor {
             int xb = xOffset + b * WeightFormat.BLOCK;
             ByteVector packed = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, at + SCALE_BYTES,
                     ByteOrder.LITTLE_ENDIAN);
-            ByteVector low = packed.and((byte) 0x0f).sub((byte) NIBBLE_OFFSET);
-            ByteVector high = packed.lanewise(VectorOperators.LSHR, 4).sub((byte) NIBBLE_OFFSET);
             FloatVector s0 = FloatVector.zero(species);
             FloatVector s1 = FloatVector.zero(species);
             FloatVector s2 = FloatVector.zero(species);
             FloatVector s3 = FloatVector.zero(species);
-            for (int half = 0; half < 2; half++) {
-                ByteVector q = half == 0 ? low : high;
-                for (int p = 0; p < parts; p++) {
-                    FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, species, p);
+            for (int p = 0; p < parts; p++) {
+                IntVector bytes = packedIntsVector(species, packed, p);
+                for (int half = 0; half < 2; half++) {
+                    FloatVector w = nibbleVector(bytes, half * 4);
                     int xi = xb + half * QUANT_BYTES + p * lanes;
                     s0 = w.fma(FloatVector.fromArray(species, x0, xi), s0);
                     s1 = w.fma(FloatVector.fromArray(species, x1, xi), s1);
@@ -262,12 +281,10 @@ public final class Q4_0Tensor implements WeightTensor {
             int ob = outOffset + b * WeightFormat.BLOCK;
             ByteVector packed = ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, at + SCALE_BYTES,
                     ByteOrder.LITTLE_ENDIAN);
-            ByteVector low = packed.and((byte) 0x0f).sub((byte) NIBBLE_OFFSET);
-            ByteVector high = packed.lanewise(VectorOperators.LSHR, 4).sub((byte) NIBBLE_OFFSET);
             for (int p = 0; p < parts; p++) {
-                ((FloatVector) low.convertShape(VectorOperators.B2F, species, p)).mul(d).intoArray(out, ob + p * lanes);
-                ((FloatVector) high.convertShape(VectorOperators.B2F, species, p)).mul(d)
-                        .intoArray(out, ob + QUANT_BYTES + p * lanes);
+                IntVector bytes = packedIntsVector(species, packed, p);
+                nibbleVector(bytes, 0).mul(d).intoArray(out, ob + p * lanes);
+                nibbleVector(bytes, 4).mul(d).intoArray(out, ob + QUANT_BYTES + p * lanes);
             }
         }
     }
