@@ -249,7 +249,7 @@ public sealed interface Sparsifier {
         /**
          * The same draws in vector lanes: a vector of counters {@code c + lane·γ} advanced by {@code lanes·γ}, mixed
          * with the same shifts and multiplies, and the keep decision made with a lane mask (the scalar branch on a
-         * coin flip is mispredicted half the time). {@code half} (floats), {@code wide} (doubles) and {@code longs}
+         * coin flip is mispredicted half the time) on the draw's 53 bits as an integer. {@code half} (floats), {@code wide} (doubles) and {@code longs}
          * have one lane count.
          */
         static void dropVector(VectorSpecies<Float> half, VectorSpecies<Double> wide, VectorSpecies<Long> longs,
@@ -258,6 +258,9 @@ public sealed interface Sparsifier {
             long counter = seed + (from + 1) * GOLDEN_GAMMA;
             LongVector counters = LongVector.zero(longs).addIndex(1).mul(GOLDEN_GAMMA).add(counter);
             long step = lanes * GOLDEN_GAMMA;
+            // n·2^-53 < density exactly when the integer n is below ⌈density·2^53⌉ (both sides exact): comparing the
+            // 53 drawn bits as longs skips a long-to-double conversion that AVX2 lacks (it boxed every vector there)
+            long keepBelow = (long) Math.ceil(density * 0x1.0p53);
             int upper = half.loopBound(len);
             int i = 0;
             for (; i < upper; i += lanes) {
@@ -265,9 +268,8 @@ public sealed interface Sparsifier {
                 z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 30)).mul(0xBF58_476D_1CE4_E5B9L);
                 z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 27)).mul(0x94D0_49BB_1331_11EBL);
                 z = z.lanewise(VectorOperators.XOR, z.lanewise(VectorOperators.LSHR, 31));
-                DoubleVector u = ((DoubleVector) z.lanewise(VectorOperators.LSHR, 11)
-                        .convertShape(VectorOperators.L2D, wide, 0)).mul(0x1.0p-53);
-                VectorMask<Float> drop = u.compare(VectorOperators.LT, density).not().cast(half);
+                VectorMask<Float> drop = z.lanewise(VectorOperators.LSHR, 11)
+                        .compare(VectorOperators.GE, keepBelow).cast(half);
                 FloatVector v = FloatVector.fromArray(half, d, i);
                 DoubleVector scaled = ((DoubleVector) v.convertShape(VectorOperators.F2D, wide, 0)).mul(scale);
                 ((FloatVector) scaled.convertShape(VectorOperators.D2F, half, 0)).blend(0f, drop).intoArray(d, i);
