@@ -13,7 +13,6 @@ import io.emend.core.graph.WeightDelta;
 import io.emend.core.tensor.DType;
 import io.emend.core.tensor.TensorInfo;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -29,8 +28,10 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A LoRA or DoRA adapter as a value (the training side's view; {@link LoraDelta} is one module's plain LoRA factors): per adapted module its factors, in PEFT's layout, read from and written to a
- * PEFT adapter directory ({@code adapter_config.json} + {@code adapter_model.safetensors}).
+ * A LoRA or DoRA adapter as a value: per adapted module its factors, in PEFT's layout, read from and written to a
+ * PEFT adapter directory ({@code adapter_config.json} + {@code adapter_model.safetensors}). This is the one reader and
+ * writer of that layout; {@link io.emend.core.merge.lora.LoraAdapter} narrows it to plain LoRA as
+ * {@link LoraDelta}s for merging and serving.
  *
  * <p>PEFT's math for a module with weight {@code W} ({@code [out, in]}) and input {@code x}:
  * LoRA {@code y = x·Wᵀ + s·x·Aᵀ·Bᵀ}; DoRA {@code W' = m ⊙ (W + s·B·A) / ‖W + s·B·A‖} with the norm taken per output
@@ -43,8 +44,7 @@ import java.util.Optional;
  * without {@code .weight} ({@code model.layers.0.self_attn.q_proj}, {@code transformer.h.0.attn.c_attn}).
  *
  * @param config  the adapter's configuration (rank, alpha, targets, scaling rule)
- * @param useDora whether the adapter is DoRA ({@code use_dora} in the file; {@link PeftAdapterConfig} itself reads
- *                only plain LoRA, so the flag is handled here)
+ * @param useDora whether the adapter is DoRA ({@code use_dora} in the file, {@link PeftAdapterConfig#useDora()})
  * @param modules module name to its factors, in file order
  */
 public record LoraDeltas(PeftAdapterConfig config, boolean useDora, Map<String, Module> modules) {
@@ -58,6 +58,10 @@ public record LoraDeltas(PeftAdapterConfig config, boolean useDora, Map<String, 
 
     public LoraDeltas {
         modules = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(modules));
+        if (useDora != config.useDora()) {
+            // the file written must say what the factors are, or reading it back fails
+            throw new IllegalArgumentException("use_dora is " + useDora + " but the config says " + config.useDora());
+        }
         for (Module m : modules.values()) {
             if (m.rank() != config.r()) {
                 throw new IllegalArgumentException("module " + m.name() + " has rank " + m.rank() + ", the config says "
@@ -116,11 +120,7 @@ public record LoraDeltas(PeftAdapterConfig config, boolean useDora, Map<String, 
             throw new NoSuchFileException(configFile.toString(), null, "no " + PeftAdapterConfig.FILE_NAME
                     + " in the adapter directory");
         }
-        ObjectNode raw = readObject(configFile);
-        boolean dora = raw.path("use_dora").asBoolean(false);
-        ObjectNode forParser = raw.deepCopy();
-        forParser.remove("use_dora");
-        PeftAdapterConfig config = PeftAdapterConfig.parse(configFile.toString(), forParser.toString());
+        PeftAdapterConfig config = PeftAdapterConfig.read(configFile);
         Path file = dir.resolve(WEIGHTS_FILE);
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "no " + WEIGHTS_FILE + " in the adapter directory");
@@ -164,7 +164,7 @@ public record LoraDeltas(PeftAdapterConfig config, boolean useDora, Map<String, 
             throw new MalformedFileException(file.toString(), "has no lora_A/lora_B tensors");
         }
         try {
-            return new LoraDeltas(config, dora, modules);
+            return new LoraDeltas(config, config.useDora(), modules);
         } catch (IllegalArgumentException e) {
             throw new MalformedFileException(dir.toString(), e.getMessage());
         }
@@ -230,17 +230,6 @@ public record LoraDeltas(PeftAdapterConfig config, boolean useDora, Map<String, 
         o.put("inference_mode", true);
         o.putNull("modules_to_save");
         return new PeftAdapterConfig(rank, alpha, targets, false, Optional.of(baseModel), o);
-    }
-
-    private static ObjectNode readObject(Path file) throws IOException {
-        try {
-            if (JSON.readTree(Files.readString(file)) instanceof ObjectNode o) {
-                return o;
-            }
-        } catch (JsonProcessingException e) {
-            throw new MalformedFileException(file.toString(), "not valid JSON: " + e.getOriginalMessage());
-        }
-        throw new MalformedFileException(file.toString(), "must be a JSON object");
     }
 
     /**

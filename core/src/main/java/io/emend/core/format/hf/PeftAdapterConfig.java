@@ -17,7 +17,8 @@ import java.util.Optional;
 /**
  * A PEFT LoRA {@code adapter_config.json}: rank, alpha and target modules. The scale applied to {@code B·A} is
  * {@code lora_alpha / r}, or {@code lora_alpha / √r} with {@code use_rslora}. Options that change the math Emend
- * implements (DoRA, per-module rank or alpha patterns) are rejected by name rather than ignored.
+ * implements (per-module rank or alpha patterns) are rejected by name rather than ignored; {@code use_dora} is read
+ * and left to the reader of the weights to accept or refuse.
  *
  * @param r             the rank
  * @param loraAlpha     alpha
@@ -41,6 +42,11 @@ public record PeftAdapterConfig(int r, double loraAlpha, List<String> targetModu
     /** The factor applied to {@code B·A}. */
     public double scale() {
         return useRslora ? loraAlpha / Math.sqrt(r) : loraAlpha / r;
+    }
+
+    /** {@code use_dora}: the adapter carries DoRA's magnitude vectors. */
+    public boolean useDora() {
+        return raw.path("use_dora").asBoolean(false);
     }
 
     public static PeftAdapterConfig read(Path file) throws IOException {
@@ -68,9 +74,6 @@ public record PeftAdapterConfig(int r, double loraAlpha, List<String> targetModu
         JsonNode alpha = obj.get("lora_alpha");
         if (alpha == null || !alpha.isNumber() || !(alpha.doubleValue() > 0)) {
             throw new MalformedFileException(source, "lora_alpha must be a positive number");
-        }
-        if (obj.path("use_dora").asBoolean(false)) {
-            throw new MalformedFileException(source, "use_dora: true is not supported (DoRA rescales weight columns)");
         }
         for (String pattern : List.of("rank_pattern", "alpha_pattern")) {
             JsonNode p = obj.get(pattern);

@@ -1,6 +1,7 @@
 package io.emend.core.merge.lora;
 
 import io.emend.core.delta.LoraDelta;
+import io.emend.core.delta.LoraDeltas;
 import io.emend.core.format.MalformedFileException;
 import io.emend.core.format.hf.PeftAdapterConfig;
 import io.emend.core.format.safetensors.CheckpointWriter;
@@ -196,8 +197,16 @@ class AdapterMergeTest {
 
     @Test
     void rejectsWhatItCannotMerge() throws IOException {
-        assertThrows(MalformedFileException.class, () -> PeftAdapterConfig.parse("c",
-                "{\"r\": 4, \"lora_alpha\": 8, \"target_modules\": [\"q_proj\"], \"use_dora\": true}"));
+        Path dora = tmp.resolve("dora");
+        Random random = new Random(3);
+        float[] magnitude = new float[OUT];
+        java.util.Arrays.fill(magnitude, 1f);
+        LoraDelta q = delta(Q, 2, random, 1);
+        new LoraDeltas(LoraDeltas.peftConfig("tiny", 2, 2, 0, List.of("q_proj"), true, false), true,
+                Map.of(Q, new LoraDeltas.Module(Q, IN, OUT, q.a(), q.b(), magnitude))).write(dora);
+        assertTrue(LoraDeltas.read(dora).useDora(), "use_dora is written and read back");
+        MalformedFileException d = assertThrows(MalformedFileException.class, () -> LoraAdapter.read(dora));
+        assertTrue(d.getMessage().contains("use_dora"), d.getMessage());
         MalformedFileException e = assertThrows(MalformedFileException.class, () -> PeftAdapterConfig.parse("c",
                 "{\"r\": 4, \"lora_alpha\": 8, \"target_modules\": [\"q_proj\"], \"rank_pattern\": {\"q_proj\": 2}}"));
         assertTrue(e.getMessage().contains("rank_pattern"), e.getMessage());

@@ -1,6 +1,7 @@
 package io.emend.merger.adapter;
 
 import io.emend.core.delta.LoraDelta;
+import io.emend.core.delta.LoraDeltas;
 import io.emend.core.format.MalformedFileException;
 import io.emend.core.format.hf.PeftAdapterConfig;
 import io.emend.core.merge.lora.LoraAdapter;
@@ -70,10 +71,10 @@ public final class AdapterInputs {
             String ref = request.adapters().get(i);
             String field = request instanceof AdapterRequest.Materialization ? "adapter" : "adapters[" + i + "].adapter";
             ResolvedVersion version = registry.resolve(ref);
-            if (version.file("config.json").isPresent() || version.file(LoraAdapter.WEIGHTS_FILE).isEmpty()
+            if (version.file("config.json").isPresent() || version.file(LoraDeltas.WEIGHTS_FILE).isEmpty()
                     || version.file(PeftAdapterConfig.FILE_NAME).isEmpty()) {
                 throw new IncompatibleAdapters(field, ref + " is version " + version.exactRef() + ", which is not a"
-                        + " LoRA adapter (it needs " + PeftAdapterConfig.FILE_NAME + " and " + LoraAdapter.WEIGHTS_FILE
+                        + " LoRA adapter (it needs " + PeftAdapterConfig.FILE_NAME + " and " + LoraDeltas.WEIGHTS_FILE
                         + " and no config.json); full models merge through models:");
             }
             VersionDetails details = registry.version(version.model(), version.number());

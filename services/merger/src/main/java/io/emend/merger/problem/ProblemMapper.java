@@ -6,8 +6,9 @@ import io.emend.merger.adapter.IncompatibleAdapters;
 import io.emend.merger.job.InvalidRequest;
 import io.emend.merger.job.JobFinished;
 import io.emend.merger.job.JobNotFound;
-import io.emend.merger.text.TextNotFound;
 import io.emend.merger.text.TextRejected;
+import io.emend.service.input.InputNotFound;
+import io.emend.service.input.InputTooLarge;
 import io.emend.service.problem.Problem;
 import io.emend.service.registry.RegistryUnavailable;
 import io.emend.service.registry.UnknownReference;
@@ -55,9 +56,16 @@ public class ProblemMapper {
                 List.of(new Problem.FieldError(e.field(), e.getMessage())));
     }
 
+    /** A text over the merger's limit, like a malformed one. */
+    @ServerExceptionMapper
+    public Response text(InputTooLarge e, UriInfo uri) {
+        return problem(400, "invalid-text", e.getMessage(), uri, null,
+                List.of(new Problem.FieldError(e.field(), e.getMessage())));
+    }
+
     /** A text reference naming no blob or object. */
     @ServerExceptionMapper
-    public Response text(TextNotFound e, UriInfo uri) {
+    public Response text(InputNotFound e, UriInfo uri) {
         return problem(422, "unknown-text", e.getMessage(), uri, null,
                 List.of(new Problem.FieldError(e.field(), e.getMessage())));
     }

@@ -7,6 +7,7 @@ import io.emend.merger.TinyLlama;
 import io.emend.service.stack.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -151,6 +152,22 @@ class AdaMergingResourceTest {
         rejected(output, "sha256:abc", 400, "64 hex digits");
         rejected(output, "datasets/nobody/nothing.txt", 422, "no such object in the object store");
         rejected(output, "sha256:" + "0".repeat(64), 422, "cannot be read from the registry");
+        given().auth().oauth2(Tokens.reader()).get(registry() + "/v1/models/{m}", output).then().statusCode(404);
+    }
+
+    @Test
+    void aTextOverTheLimitIsRejected() throws IOException {
+        String key = "datasets/" + unique("big") + "/text.txt";
+        Path file = Path.of(ConfigProvider.getConfig().getValue("emend.merger.object-store.root", String.class))
+                .resolve(key);
+        Files.createDirectories(file.getParent());
+        long limit = ConfigProvider.getConfig().getValue("emend.merger.limits.max-text-bytes", Long.class);
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            // sparse: the size is what the check reads, so no bytes need writing
+            f.setLength(limit + 1);
+        }
+        String output = unique("ada-big");
+        rejected(output, key, 400, "over this merger's limit of " + limit + " bytes");
         given().auth().oauth2(Tokens.reader()).get(registry() + "/v1/models/{m}", output).then().statusCode(404);
     }
 

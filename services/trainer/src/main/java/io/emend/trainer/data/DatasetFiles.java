@@ -1,10 +1,9 @@
 package io.emend.trainer.data;
 
-import io.emend.contracts.store.FilesystemObjectStore;
-import io.emend.contracts.store.ObjectNotFoundException;
-import io.emend.contracts.store.StoredObject;
 import io.emend.service.input.InputCache;
-import io.emend.service.registry.RegistryUnavailable;
+import io.emend.service.input.InputFiles;
+import io.emend.service.input.InputNotFound;
+import io.emend.service.input.InputTooLarge;
 import io.emend.trainer.TrainerConfig;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,21 +25,18 @@ import java.util.Optional;
 /**
  * Brings a job's data files onto local disk, checked: an object-store key is copied out of the store (so a later
  * overwrite of the key cannot change what a resumed job reads) and hashed on the way; a registry blob digest
- * ({@code sha256:<hex>}) comes through the kit's verified {@link InputCache}. Every file must be at most
- * {@code emend.trainer.limits.max-dataset-bytes}, checked before anything is copied where the size is known.
+ * ({@code sha256:<hex>}) comes verified from the registry. Both are found and held to
+ * {@code emend.trainer.limits.max-dataset-bytes} by the kit's {@link InputFiles}, before anything is copied where
+ * the size is known.
  */
 @ApplicationScoped
 public class DatasetFiles {
 
-    private final InputCache cache;
-    private final long maxBytes;
-    private final Path storeRoot;
-    private FilesystemObjectStore store;
+    private final InputFiles inputs;
 
     DatasetFiles(TrainerConfig config, InputCache cache) {
-        this.cache = cache;
-        this.maxBytes = config.limits().maxDatasetBytes();
-        this.storeRoot = config.objectStore().root();
+        this.inputs = new InputFiles(config.objectStore().root(), cache, config.limits().maxDatasetBytes(), "trainer",
+                "emend.trainer.limits.max-dataset-bytes");
     }
 
     /**
@@ -56,40 +52,26 @@ public class DatasetFiles {
      *
      * @param field          the request field naming it, for messages
      * @param expectedSha256 the digest the file must have (a {@code dataset.landed} file), or empty
-     * @throws DatasetRejected when the file is missing, too large or not what its digest says
+     * @throws InputNotFound   when the file is missing
+     * @throws InputTooLarge   when it is too large
+     * @throws DatasetRejected when it is not what its digest says
      */
     public Fetched fetch(String field, String ref, Optional<String> expectedSha256, Path target) throws IOException {
         Files.createDirectories(target.getParent());
         if (ref.startsWith("sha256:")) {
             String sha = ref.substring("sha256:".length());
-            Path blob;
-            try {
-                blob = cache.blob(sha);
-            } catch (RegistryUnavailable e) {
-                throw new DatasetRejected(field, field + " '" + ref + "' cannot be read from the registry: "
-                        + e.getMessage());
-            }
-            long size = Files.size(blob);
-            checkSize(field, ref, size);
+            Path blob = inputs.blob(field, ref, sha);
             Files.copy(blob, target, StandardCopyOption.REPLACE_EXISTING);
-            return new Fetched(target, sha, size);
+            return new Fetched(target, sha, Files.size(target));
         }
-        FilesystemObjectStore objects = store();
-        Optional<StoredObject> stat = objects.stat(ref);
-        if (stat.isEmpty()) {
-            throw new DatasetRejected(field, field + " '" + ref + "': no such object in the object store");
-        }
-        checkSize(field, ref, stat.get().size());
         Path partial = target.resolveSibling(target.getFileName() + ".partial");
         MessageDigest digest = sha256();
         long size;
-        try (InputStream in = objects.get(ref);
+        try (InputStream in = inputs.open(field, ref);
                 OutputStream out = new DigestOutputStream(Files.newOutputStream(partial), digest)) {
             size = in.transferTo(out);
-        } catch (ObjectNotFoundException e) {
-            throw new DatasetRejected(field, field + " '" + ref + "': no such object in the object store");
         }
-        checkSize(field, ref, size);
+        inputs.checkSize(field, ref, size);
         String sha = HexFormat.of().formatHex(digest.digest());
         if (expectedSha256.isPresent() && !expectedSha256.get().equalsIgnoreCase(sha)) {
             Files.deleteIfExists(partial);
@@ -112,25 +94,9 @@ public class DatasetFiles {
         }
     }
 
-    private void checkSize(String field, String ref, long size) {
-        if (size > maxBytes) {
-            throw new DatasetRejected(field, field + " '" + ref + "' is " + size + " bytes, over this trainer's limit"
-                    + " of " + maxBytes + " bytes (emend.trainer.limits.max-dataset-bytes)");
-        }
-    }
-
-    private synchronized FilesystemObjectStore store() throws IOException {
-        if (store == null) {
-            store = FilesystemObjectStore.open(storeRoot);
-        }
-        return store;
-    }
-
     @PreDestroy
-    synchronized void close() {
-        if (store != null) {
-            store.close();
-        }
+    void close() {
+        inputs.close();
     }
 
     private static MessageDigest sha256() {

@@ -8,6 +8,7 @@ import io.emend.core.train.Method;
 import io.emend.core.train.StepReport;
 import io.emend.core.train.TrainingDiverged;
 import io.emend.service.input.InputCache;
+import io.emend.service.input.InputRejected;
 import io.emend.service.job.JobEvents;
 import io.emend.service.job.JobState;
 import io.emend.service.registry.NewVersion;
@@ -189,7 +190,7 @@ public class JobRunner {
             finish(id, JobState.VALIDATING_FILES, JobState.FAILED, 0, "validating files failed: "
                     + (file == null ? "a data file" : file) + ": " + e.detail());
             deleteRecursively(workRoot.resolve(id));
-        } catch (DatasetRejected | UnknownReference | RegistryUnavailable | IllegalArgumentException
+        } catch (DatasetRejected | InputRejected | UnknownReference | RegistryUnavailable | IllegalArgumentException
                  | InvalidRequest e) {
             String reason = "validating files failed: " + reasonOf(e);
             finish(id, JobState.VALIDATING_FILES, JobState.FAILED, 0, reason);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.emend.contracts.event.DatasetLanded;
+import io.emend.service.input.InputRejected;
 import io.emend.service.registry.RegistryClient;
 import io.emend.service.registry.ResolvedVersion;
 import io.emend.service.registry.UnknownReference;
@@ -88,7 +89,7 @@ public class DatasetIntake {
         boolean usable = true;
         try {
             examples = examples(delivery);
-        } catch (DatasetRejected | IOException e) {
+        } catch (DatasetRejected | InputRejected | IOException e) {
             LOG.warnf("dataset.landed %s (%s for %s) cannot be used: %s", eventId, delivery.dataset(),
                     delivery.model(), e.getMessage());
             usable = false;
