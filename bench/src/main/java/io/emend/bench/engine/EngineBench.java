@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.LongSupplier;
 
 /**
  * Decode and prefill speed of the quantized engine on random models of ANCHORS.md's shapes, set against llama.cpp
@@ -252,6 +253,12 @@ public final class EngineBench {
 
     /** Median total tokens/s of {@code streams} sequences decoding {@code steps} tokens together. */
     static double aggregate(Decoder decoder, int streams, Adapter[] adapters, int steps, int warmup, int runs) {
+        return aggregate(decoder, streams, adapters, steps, warmup, runs, System::nanoTime);
+    }
+
+    /** {@link #aggregate} timed by {@code clock} (nanoseconds; the wall, or the calling thread's CPU time). */
+    static double aggregate(Decoder decoder, int streams, Adapter[] adapters, int steps, int warmup, int runs,
+                            LongSupplier clock) {
         double[] tps = new double[runs];
         for (int r = -warmup; r < runs; r++) {
             Sequence[] seqs = new Sequence[streams];
@@ -261,7 +268,7 @@ public final class EngineBench {
                 prompts.add(new Decoder.Chunk(seqs[i], new int[] {1, 10 + i, 20 + i, 30 + i, 40, 50, 60, 70}, false));
             }
             List<float[][]> logits = decoder.step(prompts);
-            long t0 = System.nanoTime();
+            long t0 = clock.getAsLong();
             for (int k = 0; k < steps; k++) {
                 List<Decoder.Chunk> next = new ArrayList<>(streams);
                 for (int i = 0; i < streams; i++) {
@@ -270,7 +277,7 @@ public final class EngineBench {
                 logits = decoder.step(next);
             }
             if (r >= 0) {
-                tps[r] = (double) streams * steps / ((System.nanoTime() - t0) / 1e9);
+                tps[r] = (double) streams * steps / ((clock.getAsLong() - t0) / 1e9);
             }
         }
         return median(tps);

@@ -44,9 +44,11 @@ public final class KernelSpecies {
      * caller that had inlined the {@code matMul} of two formats) left a {@code blockVector} out of line, which then
      * ran with an unknown species as boxed Java, 10-40x slower. It hit Q4_0 batch-1 decode once any prefill had made
      * the four-row path hot, which the engine bench showed as a "two-thread collapse" (its 2-thread runs came second).
-     * {@code readRow} (the vector dequantization) stays out of line too, and so does {@code PanelMatMul.panelKernel},
-     * so that the panel product's 4 × 4 kernel is the one kernel of its own compiled method: inlined into the loop
-     * over rows that dequantizes the panel, it ran at half its speed.
+     * {@code readRow} (the vector dequantization) stays out of line too, and so does {@code PanelMatMul}'s 4 × 4 panel
+     * {@code matMul}, so that the kernel is the one kernel of its own compiled method: inlined into the loop over rows
+     * that dequantizes the panel, it ran at half its speed. (A pattern of its own for it in this directive slowed the
+     * batch-1 and four-row paths by a quarter, and so did a sixth pattern for another package's kernels: measured,
+     * not understood. Hence one pattern for every {@code *Vector} kernel of {@code io/emend/core}, a prefix match.)
      */
     private static boolean inlineVectorKernels() {
         try {
@@ -54,9 +56,7 @@ public final class KernelSpecies {
             try {
                 Files.writeString(directive, "[{ match: \"*.*\", inline: [\"-io/emend/core/quant/*.matVec\","
                         + " \"-io/emend/core/quant/*.matMul\", \"-io/emend/core/quant/*.readRow\","
-                        + " \"-io/emend/core/quant/PanelMatMul.panelKernel\","
-                        + " \"+io/emend/core/quant/*.*Vector\", \"+io/emend/core/merge/*.*Vector\","
-                        + " \"+io/emend/core/tensor/*.*Vector\"] }]");
+                        + " \"+io/emend/core/*.*Vector\"] }]");
                 ManagementFactory.getPlatformMBeanServer().invoke(
                         new ObjectName("com.sun.management:type=DiagnosticCommand"),
                         "compilerDirectivesAdd",

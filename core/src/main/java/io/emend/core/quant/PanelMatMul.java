@@ -70,7 +70,7 @@ public final class PanelMatMul {
         for (int b = 0; b < batch; b += 4) {
             // A short last group repeats its last activation row: the extra dots are computed and dropped.
             int n = Math.min(4, batch - b);
-            panelKernel(panel, cols, x[b], x[b + Math.min(1, n - 1)], x[b + Math.min(2, n - 1)],
+            matMul(panel, cols, x[b], x[b + Math.min(1, n - 1)], x[b + Math.min(2, n - 1)],
                     x[b + Math.min(3, n - 1)], dots);
             for (int i = 0; i < rows; i++) {
                 for (int j = 0; j < n; j++) {
@@ -81,13 +81,13 @@ public final class PanelMatMul {
     }
 
     /**
-     * {@link #panelVector} with {@link KernelSpecies#FLOAT}, as a compiled method of its own: the compiler directive of
-     * {@link KernelSpecies} keeps it out of {@link #panelRows} and inlines the kernel into it, where the species is a
-     * constant. Inlined into the row loop instead, the sixteen-accumulator kernel ran at half the speed (measured on
-     * 2048 × 768 Q8_0 and Q4_0, 16 and 128 activations: 30-42 against 52-75 G MAC/s of thread CPU time).
+     * {@link #panelVector} with {@link KernelSpecies#FLOAT}, as a compiled method of its own: named {@code matMul}, the
+     * compiler directive of {@link KernelSpecies} keeps it out of {@link #panelRows} and inlines the kernel into it,
+     * where the species is a constant. Inlined into the row loop instead, the sixteen-accumulator kernel ran at half
+     * the speed (2048 × 768 Q8_0 and Q4_0, 16 and 128 activations: 30-42 against 52-75 G MAC/s of thread CPU time).
      */
-    private static void panelKernel(float[] panel, int cols, float[] x0, float[] x1, float[] x2, float[] x3,
-                                    float[] dots) {
+    private static void matMul(float[] panel, int cols, float[] x0, float[] x1, float[] x2, float[] x3,
+                               float[] dots) {
         panelVector(KernelSpecies.FLOAT, panel, cols, x0, x1, x2, x3, dots);
     }
 
