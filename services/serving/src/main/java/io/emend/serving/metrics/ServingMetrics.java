@@ -7,8 +7,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What Prometheus scrapes from {@code /q/metrics}: tokens generated (its rate is tokens/s) and the decode loop's own
@@ -24,11 +24,12 @@ public class ServingMetrics {
     private final Counter swaps;
     private final Counter rejected;
     private final AtomicInteger queueDepth = new AtomicInteger();
-    /** Generated tokens per second over the last completed one-second window, as a float's raw bits. */
-    private final AtomicLong tokensPerSecond = new AtomicLong(Double.doubleToLongBits(0));
-    private final Object window = new Object();
-    private long windowStart = System.nanoTime();
-    private long windowTokens;
+    /**
+     * Decode steps of the last {@link #WINDOW_NANOS} (time, tokens), so that the tokens/s gauge is computed when it is
+     * scraped: a figure updated only when a step closes a window would read 0 right after a short burst.
+     */
+    private final ArrayDeque<long[]> recentSteps = new ArrayDeque<>();
+    private static final long WINDOW_NANOS = 5_000_000_000L;
 
     public ServingMetrics(MeterRegistry registry) {
         promptTokens = Counter.builder("emend.serving.tokens").tag("kind", "prompt")
@@ -46,8 +47,8 @@ public class ServingMetrics {
                 .register(registry);
         Gauge.builder("emend.serving.queue.depth", queueDepth, AtomicInteger::get)
                 .description("requests waiting for a batch slot").register(registry);
-        Gauge.builder("emend.serving.tokens.per.second", tokensPerSecond, v -> Double.longBitsToDouble(v.get()))
-                .description("tokens generated in the last full second").register(registry);
+        Gauge.builder("emend.serving.tokens.per.second", this, m -> m.tokensPerSecond(System.nanoTime())).strongReference(true)
+                .description("tokens generated per second over the last 5 seconds").register(registry);
     }
 
     public void queued() {
@@ -70,15 +71,30 @@ public class ServingMetrics {
         batchSize.record(sequences);
         promptTokens.increment(prefilled);
         completionTokens.increment(generated);
-        synchronized (window) {
-            windowTokens += generated;
+        if (generated > 0) {
             long now = System.nanoTime();
-            long elapsed = now - windowStart;
-            if (elapsed >= 1_000_000_000L) {
-                tokensPerSecond.set(Double.doubleToLongBits(windowTokens * 1e9 / elapsed));
-                windowStart = now;
-                windowTokens = 0;
+            synchronized (recentSteps) {
+                recentSteps.addLast(new long[] {now, generated});
+                forgetBefore(now - WINDOW_NANOS);
             }
+        }
+    }
+
+    /** Tokens generated in the {@link #WINDOW_NANOS} before {@code now}, per second of that window. */
+    double tokensPerSecond(long now) {
+        long tokens = 0;
+        synchronized (recentSteps) {
+            forgetBefore(now - WINDOW_NANOS);
+            for (long[] step : recentSteps) {
+                tokens += step[1];
+            }
+        }
+        return tokens * 1e9 / WINDOW_NANOS;
+    }
+
+    private void forgetBefore(long cutoff) {
+        while (!recentSteps.isEmpty() && recentSteps.peekFirst()[0] < cutoff) {
+            recentSteps.removeFirst();
         }
     }
 
