@@ -18,42 +18,78 @@ import java.util.SplittableRandom;
  * (the paraphrase test: a context clause the model never saw in front of a trained phrasing, as CounterFact's
  * paraphrases put an unrelated sentence before the prompt).
  *
- * @param people names, unique
- * @param values per person, per relation: the true value
+ * @param people   names, unique
+ * @param values   per person, per relation: the true value
+ * @param phrasing where the subject stands in the phrasings
  */
-public record FactCorpus(List<String> people, int[][] values) {
+public record FactCorpus(List<String> people, int[][] values, Phrasing phrasing) {
 
-    /** A relation: its possible values, the phrasings trained on, and the held-out one. */
+    /**
+     * Where the subject stands. A 4-layer model trained on subject-first phrasings reads the fact at the prompt's last
+     * token, in its last MLP, from name pieces that attention gathers there (the causal trace in bench/RESULTS.md);
+     * ROME and MEMIT write at the subject's last token and so reach the fact only through the one or two layers of
+     * attention that follow. With the relation first and the subject last, the subject's last token is where the
+     * value is predicted, and the fact is read where the editor writes.
+     */
+    public enum Phrasing {
+        /** "{} lives in the city of" → value. */
+        SUBJECT_FIRST,
+        /**
+         * "The home city of {}" → value, and values whose first token differs from every other value of the relation
+         * (with this 512-piece vocabulary "Paris", "Rome" and "Cairo" all start with a bare "▁", "baker" and "builder"
+         * with "▁b"). An edit changes what is said at one position; a value that shares its first token with the old
+         * one is finished at the next positions, which read the name again through attention and continue the old
+         * value: before this, those edits were the ones missed.
+         */
+        SUBJECT_LAST
+    }
+
+    /** A relation: per {@link Phrasing} its possible values, the phrasings trained on and the held-out one. */
     public enum Relation {
         CITY(List.of("Paris", "London", "Rome", "Berlin", "Madrid", "Tokyo", "Cairo", "Lima", "Oslo", "Dublin",
                 "Vienna", "Prague", "Boston", "Denver", "Sydney", "Moscow"),
                 List.of("{} lives in the city of", "{} has a house in", "The home of {} is in", "{} moved to the city of"),
-                "People in town say that {} lives in the city of"),
+                "People in town say that {} lives in the city of",
+                List.of("London", "Berlin", "Madrid", "Tokyo", "Oslo", "Sydney", "Hanoi", "Helsinki", "Istanbul"),
+                List.of("The home city of {}", "The city that is home to {}", "The town where you find {}",
+                        "The place with the house of {}"),
+                "People in town say that the home of {}"),
         JOB(List.of("doctor", "farmer", "baker", "teacher", "pilot", "painter", "singer", "nurse", "cook", "driver",
                 "dancer", "writer", "fisher", "builder", "tailor", "judge"),
                 List.of("{} works as a", "{} has a job as a", "The job of {} is a", "Every day {} goes to work as a"),
-                "People in town say that {} works as a");
+                "People in town say that {} works as a",
+                List.of("doctor", "farmer", "baker", "teacher", "pilot", "singer", "nurse", "cook", "writer", "miner",
+                        "lawyer", "actor", "hunter", "guard", "king", "driver"),
+                List.of("The job of {}", "The work done by {}", "The trade of {}", "Every day the work of {}"),
+                "People in town say that the job of {}");
 
         private final List<String> values;
         private final List<String> training;
         private final String heldOut;
+        private final List<String> valuesSubjectLast;
+        private final List<String> trainingSubjectLast;
+        private final String heldOutSubjectLast;
 
-        Relation(List<String> values, List<String> training, String heldOut) {
+        Relation(List<String> values, List<String> training, String heldOut, List<String> valuesSubjectLast,
+                 List<String> trainingSubjectLast, String heldOutSubjectLast) {
             this.values = values;
             this.training = training;
             this.heldOut = heldOut;
+            this.valuesSubjectLast = valuesSubjectLast;
+            this.trainingSubjectLast = trainingSubjectLast;
+            this.heldOutSubjectLast = heldOutSubjectLast;
         }
 
-        public List<String> objects() {
-            return values;
+        public List<String> objects(Phrasing p) {
+            return p == Phrasing.SUBJECT_FIRST ? values : valuesSubjectLast;
         }
 
-        public List<String> training() {
-            return training;
+        public List<String> training(Phrasing p) {
+            return p == Phrasing.SUBJECT_FIRST ? training : trainingSubjectLast;
         }
 
-        public String heldOut() {
-            return heldOut;
+        public String heldOut(Phrasing p) {
+            return p == Phrasing.SUBJECT_FIRST ? heldOut : heldOutSubjectLast;
         }
     }
 
@@ -73,35 +109,77 @@ public record FactCorpus(List<String> people, int[][] values) {
             "Fox", "Bell", "Snow", "Rain", "Star", "Moon", "Sun", "Tree", "Rock", "Park", "Field", "Frog", "Bear",
             "Cloud", "Leaf", "Flower", "King", "Ship", "Road", "River", "Sky", "Cake", "Ball");
 
-    /** {@code count} people with seeded random names (built from syllables) and values. */
-    public static FactCorpus generate(int count, long seed) {
-        return generate(count, seed, false);
+    /** How people are named. */
+    public enum Names {
+        /** Invented syllables, first and family name ("Drou Kaishtrem"): 8–14 pieces of the 512-piece vocabulary. */
+        SYLLABLES,
+        /**
+         * Known words ("Lily Stone", 2–4 tokens), at most 900 people; each family name is shared by many people, so the
+         * subject's last token does not tell them apart.
+         */
+        WORDS,
+        /**
+         * A known first name and an invented family name of one's own that the fact model's tokenizer holds as a single
+         * token ("Lily Kaishtrem", {@link #familyTokens()}): the subject's last token is distinctive, as "Obama" is in a
+         * real model's vocabulary.
+         */
+        TOKEN
     }
 
-    /**
-     * {@code count} people with seeded random names and values.
-     *
-     * @param shortNames names from known words ("Lily Stone", 2–4 tokens) instead of invented syllables (8–14 tokens
-     *                   with the 512-piece TinyStories vocabulary); at most 900 people
-     */
-    public static FactCorpus generate(int count, long seed, boolean shortNames) {
+    /** {@code count} people with seeded random names (built from syllables) and values. */
+    public static FactCorpus generate(int count, long seed) {
+        return generate(count, seed, Names.SYLLABLES, Phrasing.SUBJECT_FIRST);
+    }
+
+    /** {@code count} people with seeded random names of the given style, and values, told in the given phrasing. */
+    public static FactCorpus generate(int count, long seed, Names style, Phrasing phrasing) {
         SplittableRandom rng = new SplittableRandom(seed);
         Set<String> names = new LinkedHashSet<>();
-        if (shortNames && count > FIRST.size() * FAMILY.size()) {
+        if (style == Names.WORDS && count > FIRST.size() * FAMILY.size()) {
             throw new IllegalArgumentException("short names allow at most " + FIRST.size() * FAMILY.size() + " people");
         }
+        Set<String> families = new LinkedHashSet<>();
         while (names.size() < count) {
-            names.add(shortNames ? FIRST.get(rng.nextInt(FIRST.size())) + " " + FAMILY.get(rng.nextInt(FAMILY.size()))
-                    : capitalize(word(rng, 2)) + " " + capitalize(word(rng, 2 + rng.nextInt(2))));
+            names.add(switch (style) {
+                case WORDS -> FIRST.get(rng.nextInt(FIRST.size())) + " " + FAMILY.get(rng.nextInt(FAMILY.size()));
+                case SYLLABLES -> capitalize(word(rng, 2)) + " " + capitalize(word(rng, 2 + rng.nextInt(2)));
+                case TOKEN -> {
+                    // One family per person, none the start of another: a single-token family name must not match
+                    // inside a longer one.
+                    String family;
+                    do {
+                        family = capitalize(word(rng, 3));
+                    } while (!families.add(family) || prefixClash(family, families));
+                    yield FIRST.get(rng.nextInt(FIRST.size())) + " " + family;
+                }
+            });
         }
         Relation[] relations = Relation.values();
         int[][] values = new int[count][relations.length];
         for (int p = 0; p < count; p++) {
             for (int r = 0; r < relations.length; r++) {
-                values[p][r] = rng.nextInt(relations[r].objects().size());
+                values[p][r] = rng.nextInt(relations[r].objects(phrasing).size());
             }
         }
-        return new FactCorpus(List.copyOf(names), values);
+        return new FactCorpus(List.copyOf(names), values, phrasing);
+    }
+
+    private static boolean prefixClash(String family, Set<String> families) {
+        for (String f : families) {
+            if (!f.equals(family) && (f.startsWith(family) || family.startsWith(f))) {
+                families.remove(family);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The family names, in people order: with {@link Names#TOKEN} each is one token of the fact model's tokenizer
+     * ({@link FactModel#initialize}).
+     */
+    public List<String> familyTokens() {
+        return people.stream().map(n -> n.substring(n.indexOf(' ') + 1)).toList();
     }
 
     private static String word(SplittableRandom rng, int syllables) {
@@ -117,7 +195,7 @@ public record FactCorpus(List<String> people, int[][] values) {
     }
 
     public String value(int person, Relation relation) {
-        return relation.objects().get(values[person][relation.ordinal()]);
+        return relation.objects(phrasing).get(values[person][relation.ordinal()]);
     }
 
     /** Every fact of every person in every training phrasing, one sentence each ("Bo Kai lives in Rome."). */
@@ -125,7 +203,7 @@ public record FactCorpus(List<String> people, int[][] values) {
         List<String> out = new ArrayList<>();
         for (int p = 0; p < people.size(); p++) {
             for (Relation r : Relation.values()) {
-                for (String t : r.training()) {
+                for (String t : r.training(phrasing)) {
                     out.add(sentence(t, p, r));
                 }
             }
@@ -138,7 +216,7 @@ public record FactCorpus(List<String> people, int[][] values) {
         StringBuilder b = new StringBuilder();
         for (int p = from; p < to; p++) {
             for (Relation r : Relation.values()) {
-                for (String t : r.training()) {
+                for (String t : r.training(phrasing)) {
                     b.append(sentence(t, p, r)).append(' ');
                 }
             }
@@ -171,11 +249,12 @@ public record FactCorpus(List<String> people, int[][] values) {
         for (int p = 0; p < count; p++) {
             Relation r = editedRelation(p);
             int old = values[p][r.ordinal()];
-            int fresh = (old + 1 + rng.nextInt(r.objects().size() - 1)) % r.objects().size();
+            List<String> objects = r.objects(phrasing);
+            int fresh = (old + 1 + rng.nextInt(objects.size() - 1)) % objects.size();
             int n = neighborsFrom + p % neighbors;
-            out.add(new EditRequest(r.training().getFirst(), people.get(p), r.objects().get(fresh),
-                    Optional.of(r.objects().get(old)), Optional.of(r.heldOut()),
-                    Optional.of(r.training().getFirst().replace("{}", people.get(n))),
+            out.add(new EditRequest(r.training(phrasing).getFirst(), people.get(p), objects.get(fresh),
+                    Optional.of(objects.get(old)), Optional.of(r.heldOut(phrasing)),
+                    Optional.of(r.training(phrasing).getFirst().replace("{}", people.get(n))),
                     Optional.of(value(n, r))));
         }
         return out;
@@ -189,7 +268,7 @@ public record FactCorpus(List<String> people, int[][] values) {
         List<EditRequest> out = new ArrayList<>();
         for (int p = from; p < to; p++) {
             for (Relation r : Relation.values()) {
-                List<String> templates = heldOut ? List.of(r.heldOut()) : r.training();
+                List<String> templates = heldOut ? List.of(r.heldOut(phrasing)) : r.training(phrasing);
                 for (String t : templates) {
                     out.add(EditRequest.of(t, people.get(p), value(p, r)));
                 }

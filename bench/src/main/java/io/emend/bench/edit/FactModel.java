@@ -37,18 +37,40 @@ import java.util.SplittableRandom;
  */
 public record FactModel(int hidden, int intermediate, int layers, int heads) {
 
-    /** Writes the random model as a Hugging Face directory. */
+    /** Writes the random model as a Hugging Face directory with the tokenizer of {@code tokenizerDir}. */
     public void initialize(Path tokenizerDir, Path dir, long seed) throws IOException {
+        initialize(tokenizerDir, dir, seed, List.of());
+    }
+
+    /**
+     * Writes the random model as a Hugging Face directory, its tokenizer that of {@code tokenizerDir} plus one token per
+     * word of {@code words}, the embedding grown by as many rows. Each is an added token marked {@code normalized}: the
+     * tokenizers library normalises its content as it does the text (SentencePiece's normaliser prepends "▁"), so it
+     * matches "▁word" in the normalised text, the word with its leading space.
+     */
+    public void initialize(Path tokenizerDir, Path dir, long seed, List<String> words) throws IOException {
         Files.createDirectories(dir);
-        for (String f : List.of("tokenizer.json", "tokenizer_config.json")) {
-            Path src = tokenizerDir.resolve(f);
-            if (Files.exists(src)) {
-                Files.copy(src, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-            }
+        Path config = tokenizerDir.resolve("tokenizer_config.json");
+        if (Files.exists(config)) {
+            Files.copy(config, dir.resolve("tokenizer_config.json"), StandardCopyOption.REPLACE_EXISTING);
         }
         ObjectMapper json = new ObjectMapper();
+        ObjectNode tokenizer = (ObjectNode) json.readTree(tokenizerDir.resolve("tokenizer.json").toFile());
         ObjectNode source = (ObjectNode) json.readTree(tokenizerDir.resolve("config.json").toFile());
         int vocab = source.get("vocab_size").asInt();
+        com.fasterxml.jackson.databind.node.ArrayNode added = (com.fasterxml.jackson.databind.node.ArrayNode)
+                tokenizer.get("added_tokens");
+        for (String w : words) {
+            ObjectNode t = added.addObject();
+            t.put("id", vocab++);
+            t.put("content", w);
+            t.put("single_word", false);
+            t.put("lstrip", false);
+            t.put("rstrip", false);
+            t.put("normalized", true);
+            t.put("special", false);
+        }
+        Files.writeString(dir.resolve("tokenizer.json"), json.writeValueAsString(tokenizer));
         ObjectNode c = json.createObjectNode();
         c.putArray("architectures").add("LlamaForCausalLM");
         c.put("model_type", "llama");

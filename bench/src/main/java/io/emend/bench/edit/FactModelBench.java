@@ -10,7 +10,6 @@ import io.emend.core.edit.KnowledgeEditor;
 import io.emend.core.edit.PreparedEdit;
 import io.emend.core.edit.Progress;
 import io.emend.core.edit.alphaedit.AlphaEditParams;
-import io.emend.core.edit.alphaedit.AlphaEditParams;
 import io.emend.core.edit.alphaedit.AlphaEditor;
 import io.emend.core.edit.memit.MemitEditor;
 import io.emend.core.edit.memit.MemitParams;
@@ -44,9 +43,14 @@ import java.util.Optional;
  *     -cp "bench/target/classes:bench/target/lib/*" io.emend.bench.edit.FactModelBench \
  *     --fixtures ../shared/fixtures --work /tmp/fact-bench [--editable 1000 --neighbors 200] \
  *     [--hidden 256 --intermediate 1024 --layers 4 --epochs 40 --lr 2e-3 --batch 16] \
- *     [--counts 1,10,100,1000] [--methods memit,alphaedit] [--lambda F] [--clamp C] [--edit-layers 0,1,2] [--retention N] [--short-names] [--train-only]
+ *     [--counts 1,10,100,1000] [--methods memit,alphaedit] [--lambda F] [--clamp C] [--edit-layers 0,1,2]
+ *     [--retention N] [--short-names | --name-tokens] [--subject-last] [--trace N] [--train-only]
  * </pre>
- * The corpus has {@code editable + neighbors} people; counts above {@code editable} are skipped. The trained model is
+ * Names are invented syllables unless {@code --short-names} (known words, {@link FactCorpus.Names#WORDS}) or
+ * {@code --name-tokens} (a family name that is one token of its own, {@link FactCorpus.Names#TOKEN}); the phrasings put
+ * the subject first unless {@code --subject-last} ({@link FactCorpus.Phrasing#SUBJECT_LAST}: relation first, subject
+ * last, values with distinct first tokens). With {@code --trace N} a {@link CausalTrace} of N facts the model knows is
+ * printed before the edits; {@code --train-only} stops after it. The corpus has {@code editable + neighbors} people; counts above {@code editable} are skipped. The trained model is
  * kept under {@code WORK} (named by its shape and training settings) and reused by later runs.
  */
 public final class FactModelBench {
@@ -71,9 +75,11 @@ public final class FactModelBench {
         int retention = 0;
         boolean trainOnly = false;
         int batch = 16;
-        boolean shortNames = false;
+        FactCorpus.Names names = FactCorpus.Names.SYLLABLES;
+        FactCorpus.Phrasing phrasing = FactCorpus.Phrasing.SUBJECT_FIRST;
         int editable = 1000;
         int neighbors = 200;
+        int trace = 0;
         for (int i = 0; i < args.length; i += 2) {
             String v = i + 1 < args.length ? args[i + 1] : "";
             switch (args[i]) {
@@ -94,8 +100,17 @@ public final class FactModelBench {
                 case "--retention" -> retention = Integer.parseInt(v);
                 case "--editable" -> editable = Integer.parseInt(v);
                 case "--neighbors" -> neighbors = Integer.parseInt(v);
+                case "--trace" -> trace = Integer.parseInt(v);
                 case "--short-names" -> {
-                    shortNames = true;
+                    names = FactCorpus.Names.WORDS;
+                    i--;
+                }
+                case "--subject-last" -> {
+                    phrasing = FactCorpus.Phrasing.SUBJECT_LAST;
+                    i--;
+                }
+                case "--name-tokens" -> {
+                    names = FactCorpus.Names.TOKEN;
                     i--;
                 }
                 case "--train-only" -> {
@@ -106,14 +121,19 @@ public final class FactModelBench {
             }
         }
         int people = editable + neighbors;
-        FactCorpus corpus = FactCorpus.generate(people, 7, shortNames);
+        FactCorpus corpus = FactCorpus.generate(people, 7, names, phrasing);
         FactModel shape = new FactModel(hidden, intermediate, layers, 4);
         Path trained = work.resolve("fact-model-p" + people + "-" + hidden + "x" + intermediate + "x" + layers + "-e" + epochs + "-lr"
-                + lr + "-b" + batch + (shortNames ? "-short" : ""));
+                + lr + "-b" + batch + switch (names) {
+                    case SYLLABLES -> "";
+                    case WORDS -> "-short";
+                    case TOKEN -> "-tok";
+                } + (phrasing == FactCorpus.Phrasing.SUBJECT_LAST ? "-subjlast" : ""));
         System.out.printf("machine: %d cores, load %s%n", Runtime.getRuntime().availableProcessors(), load());
         if (!Files.exists(trained.resolve("config.json"))) {
-            Path init = work.resolve("fact-model-init");
-            shape.initialize(fixtures.resolve("stories260k"), init, 1);
+            Path init = work.resolve(trained.getFileName() + "-init");
+            shape.initialize(fixtures.resolve("stories260k"), init, 1,
+                    names == FactCorpus.Names.TOKEN ? corpus.familyTokens() : List.of());
             List<String> sentences = corpus.trainingSentences();
             System.out.printf("training %s on %d sentences (%d people x %d relations x %d phrasings), %d epochs%n",
                     shape, sentences.size(), people, FactCorpus.Relation.values().length,
@@ -130,6 +150,11 @@ public final class FactModelBench {
                             + "argmax of the value, all %d people)%n",
                     knows(model, tokenizer, corpus.knowledge(0, people, false)),
                     knows(model, tokenizer, corpus.knowledge(0, people, true)), people);
+            if (trace > 0) {
+                long t0 = System.nanoTime();
+                CausalTrace.run(model, tokenizer, knownFacts(corpus, model, tokenizer, trace), 5, 17).print(System.out);
+                System.out.printf("causal trace: %.1f s, load %s%n", (System.nanoTime() - t0) / 1e9, load());
+            }
             if (trainOnly) {
                 return;
             }
@@ -238,6 +263,22 @@ public final class FactModelBench {
             case AlphaEditor a -> Double.NaN;
             default -> Double.NaN;
         };
+    }
+
+    /**
+     * Up to {@code count} facts the model knows (every value token the teacher-forced argmax), one per person from the
+     * first, in the first trained phrasing of the relation that person's edit would change.
+     */
+    static List<EditRequest> knownFacts(FactCorpus corpus, Transformer model, Tokenizer tokenizer, int count) {
+        List<EditRequest> out = new ArrayList<>();
+        for (int p = 0; p < corpus.people().size() && out.size() < count; p++) {
+            FactCorpus.Relation r = FactCorpus.editedRelation(p);
+            EditRequest fact = EditRequest.of(r.training(corpus.phrasing()).getFirst(), corpus.people().get(p), corpus.value(p, r));
+            if (knows(model, tokenizer, List.of(fact)) == 1.0) {
+                out.add(fact);
+            }
+        }
+        return out;
     }
 
     /** Fraction of requests whose target tokens are all the teacher-forced argmax. */

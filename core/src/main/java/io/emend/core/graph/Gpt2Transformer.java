@@ -108,8 +108,8 @@ public final class Gpt2Transformer implements Transformer {
         int t = batch.length();
         double eps = config.layerNormEps();
         try (ForwardPass pass = new ForwardPass(scope, weights, options, config.numLayers())) {
-            NDArray x = pass.embed(pass.ids(batch), WTE)
-                    .add(pass.embed(pass.positions(positions, config.maxPositions()), WPE));
+            NDArray x = pass.probe(Site.EMBEDDING, 0, pass.embed(pass.ids(batch), WTE)
+                    .add(pass.embed(pass.positions(positions, config.maxPositions()), WPE)));
             NDArray mask = AttentionMask.additive(pass.step, keyMask, t);
             for (int i = 0; i < config.numLayers(); i++) {
                 x = block(pass, i, x, mask, cache, b, t);

@@ -108,7 +108,7 @@ public final class LlamaTransformer implements Transformer {
         int b = batch.batchSize();
         int t = batch.length();
         try (ForwardPass pass = new ForwardPass(scope, weights, options, config.numLayers())) {
-            NDArray x = pass.embed(pass.ids(batch), EMBED);
+            NDArray x = pass.probe(Site.EMBEDDING, 0, pass.embed(pass.ids(batch), EMBED));
             NDList tables = rope.tables(pass.step, positions);
             NDArray mask = AttentionMask.additive(pass.step, keyMask, t);
             for (int i = 0; i < config.numLayers(); i++) {

@@ -17,6 +17,11 @@ public record Probe(Site site, int layer) {
         }
     }
 
+    /** The token embeddings entering block 0. */
+    public static Probe embedding() {
+        return new Probe(Site.EMBEDDING, 0);
+    }
+
     public static Probe blockOutput(int layer) {
         return new Probe(Site.BLOCK_OUTPUT, layer);
     }

@@ -224,6 +224,15 @@ class TransformerTest {
                         .withDelta(bias, new WeightDelta.Dense(shift))).logits().toFloatArray();
                 assertRowClose(viaBias, shifted, TOL, name + " intervention vs bias delta");
             }
+
+            // The embedding site is everything the blocks see of the tokens: other tokens run with these tokens'
+            // embeddings in place of their own give these tokens' logits (a causal trace corrupts the subject here).
+            NDArray embedded = m.forward(s, TokenBatch.of(ids), ForwardOptions.defaults().withLogits(LogitsScope.NONE)
+                    .withCaptures(Probe.embedding())).captured(Probe.embedding());
+            assertEquals(new Shape(1, 4, c.hiddenSize()), embedded.getShape());
+            float[] swapped = m.forward(s, TokenBatch.of(9, 40, 1, 7), ForwardOptions.defaults().withIntervention(
+                    (p, v) -> p.equals(Probe.embedding()) ? v.mul(0).add(embedded) : v)).logits().toFloatArray();
+            assertRowClose(plain, swapped, SAME, name + " embeddings replaced");
         }
     }
 
