@@ -50,8 +50,8 @@ import java.util.stream.Stream;
  * {@code java -Xmx512m ... io.emend.bench.merge.MergeBench}. Arguments: {@code --shape 110m|1.1b}, {@code --layers N}
  * (overrides the shape's), {@code --methods a,b}, {@code --threads N} (default: all processors), {@code --repeat N}
  * (runs per method, default 3; medians are reported, each run preceded by a device read and a page-cache read of
- * the same inputs so that merge and reads are measured side by side), {@code --warmups N} (untimed runs per method first, default 1:
- * JIT compilation), {@code --dir PARENT}.
+ * the same inputs so that merge and reads are measured side by side), {@code --warmups N} (untimed runs per method
+ * first, default 1: JIT compilation), {@code --dir PARENT}.
  */
 public final class MergeBench {
 
