@@ -330,6 +330,45 @@ class MergeExecutorTest {
         }
     }
 
+    /**
+     * The output is written on a thread of its own while the next tensor is merged; a write that fails there must
+     * fail the merge with its error, end that thread and leave neither the model nor its hidden work directory.
+     * The write is made to fail for real: after the first tensor is written the work directory is deleted, so the
+     * first shard's rename (small shards: one is finished every few tensors) finds no file.
+     */
+    @Test
+    void aFailedWriteFailsTheMergeAndLeavesNothingBehind() throws IOException {
+        Path recipe = tmp.resolve("out.yml");
+        Files.writeString(recipe, "merge_method: linear\nmodels: [{model: a}, {model: b}]\n");
+        List<String> reported = new ArrayList<>();
+        MergeProgress removeWorkDirectory = (done, total, name) -> {
+            reported.add(name);
+            if (done == 1) {
+                try (Stream<Path> s = Files.list(tmp)) {
+                    Path work = s.filter(p -> p.getFileName().toString().startsWith(".out.partial-")).findFirst().orElseThrow();
+                    try (Stream<Path> files = Files.walk(work)) {
+                        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                            Files.delete(p);
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+        try (MergePlan plan = MergePlan.create(RecipeParser.read(recipe), ref -> tmp.resolve(ref))) {
+            int tensors = plan.tensors().size();
+            assertThrows(java.nio.file.NoSuchFileException.class, () -> MergeExecutor.run(plan, tmp.resolve("out"),
+                    new MergeExecutor.Options(2_000, TensorMerge.DEFAULT_CHUNK), removeWorkDirectory));
+            assertTrue(reported.size() < tensors, "the merge stopped at the failed write: " + reported);
+        }
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertTrue(s.noneMatch(p -> p.getFileName().toString().startsWith(".out") || p.getFileName().toString().equals("out")));
+        }
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("merge-writer")),
+                "the writer thread has ended");
+    }
+
     @Test
     void refusesToWriteIntoADirectoryWithFiles() throws IOException {
         Files.createDirectories(tmp.resolve("taken"));
