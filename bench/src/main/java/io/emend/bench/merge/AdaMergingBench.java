@@ -12,8 +12,6 @@ import io.emend.core.train.FineTuneConfig;
 import io.emend.core.train.FineTuneJob;
 import io.emend.core.train.Method;
 import io.emend.core.train.TrainingData;
-import io.emend.core.train.data.Packing;
-import io.emend.core.train.data.TrainingExample;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -196,17 +194,7 @@ public final class AdaMergingBench {
     private static Path fineTune(Path base, Method method, int steps, List<String> docs, Path out) throws IOException {
         FineTuneConfig config = new FineTuneConfig(method, 16, 32, List.of(), method == Method.FULL ? 1e-3 : 3e-3, 0.0,
                 Math.min(10, steps / 10), steps, 0, 8, 1, 128, 1.0, 42, 0.0, 0, FineTuneConfig.Forgetting.none());
-        List<TrainingExample> examples = new ArrayList<>();
-        try (Tokenizer tokenizer = Tokenizer.load(base)) {
-            for (int i = 0; i < docs.size(); i++) {
-                int[] ids = tokenizer.encode(docs.get(i), true);
-                boolean[] targets = new boolean[ids.length];
-                java.util.Arrays.fill(targets, 1, targets.length, true);
-                examples.add(new TrainingExample(ids, targets, i + 1));
-            }
-        }
-        TrainingData data = new TrainingData(Packing.pack(examples, config.seqLen()), List.of(), List.of(),
-                examples.size());
+        TrainingData data = DocumentData.of(base, docs, config.seqLen());
         try (Transformer model = Transformer.open(base, Optional.empty());
              FineTuneJob job = new FineTuneJob(model, data, config, List.of())) {
             job.run(Optional.empty(), r -> {
