@@ -51,7 +51,10 @@ import java.util.stream.Stream;
  * (overrides the shape's), {@code --methods a,b}, {@code --threads N} (default: all processors), {@code --repeat N}
  * (runs per method, default 3; medians are reported, each run preceded by a device read and a page-cache read of
  * the same inputs so that merge and reads are measured side by side), {@code --warmups N} (untimed runs per method
- * first, default 1: JIT compilation), {@code --dir PARENT}.
+ * first, default 1: JIT compilation), {@code --dir PARENT}, {@code --cold} (each merge reads its inputs from the device:
+ * instead of the page-cache read, the inputs are evicted from the page cache before the merge, see {@link PageCache},
+ * and the fraction of them still cached is printed; the ratio to the device read is then the merge's share of what
+ * the disk can deliver, the regime of models larger than RAM).
  */
 public final class MergeBench {
 
@@ -75,8 +78,13 @@ public final class MergeBench {
         int warmups = 1;
         List<String> methods = List.of("linear", "task_arithmetic", "ties", "dare_linear");
         Path parent = Path.of(System.getProperty("java.io.tmpdir"));
+        boolean cold = false;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
+                case "--cold" -> {
+                    cold = true;
+                    i--;
+                }
                 case "--shape" -> shape = java.util.Optional.ofNullable(SHAPES.get(args[i + 1])).orElseThrow(
                         () -> new IllegalArgumentException("--shape must be 110m or 1.1b"));
                 case "--layers" -> layers = Integer.parseInt(args[i + 1]);
@@ -86,7 +94,7 @@ public final class MergeBench {
                 case "--warmups" -> warmups = Integer.parseInt(args[i + 1]);
                 case "--dir" -> parent = Path.of(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (valid: --shape 110m|1.1b, --layers N, --methods a,b, --threads N, --repeat N, --warmups N, --dir PARENT)");
+                        + " (valid: --shape 110m|1.1b, --layers N, --methods a,b, --threads N, --repeat N, --warmups N, --dir PARENT, --cold)");
             }
         }
         if (layers != null) {
@@ -94,14 +102,14 @@ public final class MergeBench {
         }
         Path dir = Files.createTempDirectory(parent, "emend-merge-bench-");
         try {
-            run(dir, shape, methods, threads, repeat, warmups);
+            run(dir, shape, methods, threads, repeat, warmups, cold);
         } finally {
             deleteRecursively(dir);
         }
     }
 
     private static void run(Path dir, Shape shape, List<String> methods, int threads, int repeat,
-                            int warmups) throws Exception {
+                            int warmups, boolean cold) throws Exception {
         System.out.printf(Locale.ROOT, "max heap %d MB, %d cores, %d merge threads, shape %s with %d layers, load %s%n",
                 Runtime.getRuntime().maxMemory() >> 20, Runtime.getRuntime().availableProcessors(), threads,
                 shape.name(), shape.layers(), Files.readString(Path.of("/proc/loadavg")).strip());
@@ -115,8 +123,10 @@ public final class MergeBench {
         List<Path> inputs = List.of(weights, dir.resolve("a/model.safetensors"), dir.resolve("b/model.safetensors"));
         double copyMBs = copyThroughput(weights, dir.resolve("copy.safetensors"));
         System.out.printf(Locale.ROOT, "file copy: %.0f MB/s (a %.2f GB file); each merge is preceded by a device read"
-                + " (O_DIRECT, page cache bypassed) and a page-cache read of its inputs (the state the merge then sees),"
-                + " %d runs per method after %d untimed, medians%n", copyMBs, modelBytes / 1e9, repeat, warmups);
+                + " (O_DIRECT, page cache bypassed) and %s, %d runs per method after %d untimed, medians%n", copyMBs,
+                modelBytes / 1e9, cold ? "the eviction of its inputs from the page cache (cold: the merge reads them"
+                        + " from the device)" : "a page-cache read of its inputs (the state the merge then sees)",
+                repeat, warmups);
         System.out.println();
         System.out.println("| method | threads | input GB | seconds | CPU seconds (kernel) | CPU-s per GB | MB/s of input"
                 + " | device read MB/s | vs device read | page-cache read MB/s | vs page-cache read | vs copy"
@@ -130,13 +140,21 @@ public final class MergeBench {
             double[] kernel = new double[repeat];
             double[] read = new double[repeat];
             double[] device = new double[repeat];
+            double[] resident = new double[repeat];
             long inputBytes = 0;
             long peakHeap = 0;
             long peakRss = 0;
             long peakAnon = 0;
             for (int run = -warmups; run < repeat; run++) {
                 double deviceMBs = deviceReadThroughput(inputs.subList(0, inputs(method)));
-                double readMBs = readThroughput(inputs.subList(0, inputs(method)));
+                double readMBs = Double.NaN;
+                double residentBefore = Double.NaN;
+                if (cold) {
+                    PageCache.evict(inputs.subList(0, inputs(method)));
+                    residentBefore = PageCache.residentFraction(inputs.subList(0, inputs(method)));
+                } else {
+                    readMBs = readThroughput(inputs.subList(0, inputs(method)));
+                }
                 Path out = dir.resolve("out-" + method);
                 RssSampler rss = new RssSampler();
                 resetHeapPeaks();
@@ -158,6 +176,7 @@ public final class MergeBench {
                     continue;
                 }
                 read[run] = readMBs;
+                resident[run] = residentBefore;
                 device[run] = deviceMBs;
                 cpu[run] = cpuSeconds;
                 kernel[run] = kernelSeconds;
@@ -171,14 +190,16 @@ public final class MergeBench {
             double mbs = inputBytes / 1e6 / median(seconds);
             double readMBs = median(read);
             double deviceMBs = median(device);
-            System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f (%.2f) | %.2f | %.0f | %.0f | %.0f%% | %.0f | %.0f%%"
+            String pageCache = cold ? "– | –" : String.format(Locale.ROOT, "%.0f | %.0f%%", readMBs, 100 * mbs / readMBs);
+            System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.2f | %.2f (%.2f) | %.2f | %.0f | %.0f | %.0f%% | %s"
                             + " | %.0f%% | %d | %d (%d) |%n",
                     method, threads, gb, median(seconds), median(cpu), median(kernel), median(cpu) / gb, mbs, deviceMBs,
-                    100 * mbs / deviceMBs, readMBs, 100 * mbs / readMBs, 100 * mbs / copyMBs, peakHeap >> 20,
+                    100 * mbs / deviceMBs, pageCache, 100 * mbs / copyMBs, peakHeap >> 20,
                     peakRss >> 10, peakAnon >> 10);
-            System.out.printf(Locale.ROOT, "    runs: seconds %s, CPU seconds %s, kernel %s, device read MB/s %s,"
-                            + " page-cache read MB/s %s%n", list(seconds, "%.2f"), list(cpu, "%.2f"), list(kernel, "%.2f"),
-                    list(device, "%.0f"), list(read, "%.0f"));
+            System.out.printf(Locale.ROOT, "    runs: seconds %s, CPU seconds %s, kernel %s, device read MB/s %s, %s%n",
+                    list(seconds, "%.2f"), list(cpu, "%.2f"), list(kernel, "%.2f"), list(device, "%.0f"), cold
+                            ? "inputs cached before the merge " + list(Arrays.stream(resident).map(f -> 100 * f).toArray(), "%.1f%%")
+                            : "page-cache read MB/s " + list(read, "%.0f"));
         }
         System.out.printf(Locale.ROOT, "load after: %s%n", Files.readString(Path.of("/proc/loadavg")).strip());
     }
