@@ -52,6 +52,6 @@ public final class AttentionMask {
                 }
             }
         }
-        return manager.create(mask, new Shape(batch, 1, queries, keys));
+        return Constant.of(manager, mask, new Shape(batch, 1, queries, keys));
     }
 }

@@ -15,7 +15,9 @@ import java.util.Map;
 /**
  * The state of one forward: a sub-manager of the caller's scope that owns every intermediate, the options, and the
  * captures. On {@link #finish} the results move to the caller's scope and the intermediates are freed; PyTorch's
- * autograd graph keeps its own references to what backward needs, so closing the handles does not break gradients.
+ * autograd graph keeps its own references to what backward needs, so closing the handles does not break gradients as
+ * long as PyTorch owns the memory. Op results are PyTorch's; arrays built here from Java values (ids, positions, RoPE
+ * tables, the mask) go through {@link Constant}, since backward may read them after this scope is closed.
  */
 final class ForwardPass implements AutoCloseable {
 
@@ -52,7 +54,7 @@ final class ForwardPass implements AutoCloseable {
                 flat[b * length + t] = tokens.real(b, t) ? tokens.id(b, t) : 0;
             }
         }
-        return step.create(flat, new Shape(batch, length));
+        return Constant.of(step, flat, new Shape(batch, length));
     }
 
     /** [B, T] int64 positions in the step scope, clamped below {@code limit} (padding may point one past the end). */
@@ -65,7 +67,7 @@ final class ForwardPass implements AutoCloseable {
                 flat[b * length + t] = Math.min(positions[b][t], limit - 1);
             }
         }
-        return step.create(flat, new Shape(batch, length));
+        return Constant.of(step, flat, new Shape(batch, length));
     }
 
     /** Rows of an embedding table (with dense deltas applied) for ids; the op is ids-first so it lands in the step. */

@@ -65,7 +65,8 @@ public record Rope(int headDim, double theta) {
             }
         }
         Shape shape = new Shape(batch, 1, seq, headDim);
-        return new NDList(manager.create(cos, shape), manager.create(sin, shape));
+        // the products with q and k save the tables for backward, which runs after the forward's scope is closed
+        return new NDList(Constant.of(manager, cos, shape), Constant.of(manager, sin, shape));
     }
 
     /**

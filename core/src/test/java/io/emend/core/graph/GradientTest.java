@@ -8,11 +8,17 @@ import ai.djl.training.GradientCollector;
 import io.emend.core.model.LlamaConfig;
 import org.junit.jupiter.api.Test;
 
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,6 +35,7 @@ class GradientTest {
 
     private static final double H = 1e-2;
     private static final int[] IDS = {5, 17, 33, 2, 60, 9, 41, 7};
+    private static final String KEY_PROJECTION = "model.layers.0.self_attn.k_proj.weight";
 
     @Test
     void gradientsOfWeightsLowRankFactorsAndInterventionsMatchFiniteDifferences() {
@@ -107,6 +114,84 @@ class GradientTest {
         }
     }
 
+    /**
+     * Backward reads what the forward saved after the forward's own scope is closed. A saved array whose memory Java
+     * owns (DJL stages arrays made from Java values in direct buffers) is freed by the next GC: the C heap writes its
+     * free-list links over the first bytes and may hand the block out again. Here a GC runs between forward and
+     * backward and the freed memory is refilled with NaN, so a gradient that reads any of it differs from one taken
+     * right after the forward. The LoRA factors sit on k_proj, whose gradient passes through RoPE's cos and sin tables
+     * at every position, the first included (a query at position 0 has one key, so its own gradient is zero).
+     */
+    @Test
+    void gradientsDoNotReadMemoryFreedAfterTheForward() throws InterruptedException {
+        LlamaConfig c = TinyModels.llamaConfig(false, false);
+        SplittableRandom rng = new SplittableRandom(3);
+        int in = c.hiddenSize();
+        int out = c.numKvHeads() * c.headDim();
+        float[] aValues = TransformerTest.gaussian(rng, in * 2, 0.3);
+        float[] bValues = TransformerTest.gaussian(rng, 2 * out, 0.3);
+        try (Transformer m = Transformer.load(c, TinyModels.llama(c, 5))) {
+            float[] direct = keyProjectionGradient(m, aValues, bValues, false);
+            float[] afterReuse = keyProjectionGradient(m, aValues, bValues, true);
+            // the same ops on the same values on one thread: equal up to reduction order; a read of freed memory is
+            // NaN or off by O(1)
+            assertArrayEquals(direct, afterReuse, 1e-6f);
+        }
+    }
+
+    /** d loss / d b of a LoRA delta on layer 0's k_proj; {@code reuse} refills freed memory before backward. */
+    private static float[] keyProjectionGradient(Transformer m, float[] aValues, float[] bValues, boolean reuse)
+            throws InterruptedException {
+        try (NDManager scope = NDManager.newBaseManager()) {
+            int out = (int) m.parameter(KEY_PROJECTION).getShape().get(1);
+            NDArray a = scope.create(aValues, new Shape(aValues.length / 2, 2));
+            NDArray b = scope.create(bValues, new Shape(2, out));
+            a.setRequiresGradient(true);
+            b.setRequiresGradient(true);
+            List<ByteBuffer> poison = new ArrayList<>();
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector();
+                 NDManager step = scope.newSubManager()) {
+                ForwardOptions o = ForwardOptions.defaults()
+                        .withDelta(KEY_PROJECTION, new WeightDelta.LowRank(a, b, 2.0));
+                NDArray loss = lossOf(m.forward(step, TokenBatch.of(IDS), o).logits(), step);
+                if (reuse) {
+                    poison = refillFreedMemory();
+                }
+                gc.backward(loss);
+                Reference.reachabilityFence(poison);
+            }
+            try (NDArray g = b.getGradient()) {
+                return g.toFloatArray();
+            }
+        }
+    }
+
+    /**
+     * Collects garbage until the direct buffers the forward dropped are released, then takes buffers of every small
+     * size (the forward's staging buffers are a few hundred bytes to a few KiB) filled with NaN, so the C heap hands
+     * the freed blocks back to them.
+     */
+    private static List<ByteBuffer> refillFreedMemory() throws InterruptedException {
+        BufferPoolMXBean pool = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(p -> p.getName().equals("direct")).findFirst().orElseThrow();
+        long before = pool.getCount();
+        for (int i = 0; i < 50 && pool.getCount() >= before; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        List<ByteBuffer> held = new ArrayList<>();
+        for (int round = 0; round < 4; round++) {
+            for (int bytes = 16; bytes <= 16384; bytes += 16) {
+                ByteBuffer buffer = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+                while (buffer.remaining() >= Float.BYTES) {
+                    buffer.putFloat(Float.NaN);
+                }
+                held.add(buffer);
+            }
+        }
+        return held;
+    }
+
     private static ForwardOptions options(NDArray a, NDArray b, NDArray shift) {
         return ForwardOptions.defaults()
                 .withDelta("model.layers.1.mlp.down_proj.weight", new WeightDelta.LowRank(a, b, 0.5))
@@ -122,7 +207,8 @@ class GradientTest {
             oneHot[i * vocab + IDS[i + 1]] = 1f;
         }
         NDArray targets = m.create(oneHot, new Shape(1, IDS.length, vocab));
-        return logits.logSoftmax(2).mul(targets).sum().neg().div(t);
+        // the divisor through Constant: a number would be freed before backward reads it
+        return logits.logSoftmax(2).mul(targets).sum().neg().div(Constant.of(logits, t));
     }
 
     /** The same loss in double precision from float logits, for the finite differences. */

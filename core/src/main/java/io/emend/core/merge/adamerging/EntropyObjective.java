@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import io.emend.core.graph.Constant;
 import io.emend.core.graph.ForwardOptions;
 import io.emend.core.graph.Transformer;
 import io.emend.core.graph.TokenBatch;
@@ -224,7 +225,9 @@ public final class EntropyObjective implements AutoCloseable {
             }
         }
         NDArray weights = step.create(mask, new Shape(batch.batchSize(), batch.length()));
-        return perPosition.mul(weights).sum().div((float) positions(batch));
+        NDArray sum = perPosition.mul(weights).sum();
+        // the divisor through Constant: backward reads it, and a number passed to div is freed right after the op
+        return sum.div(Constant.of(sum, positions(batch)));
     }
 
     private static long positions(TokenBatch batch) {

@@ -35,13 +35,33 @@ public record LoraAdapter(PeftAdapterConfig config, List<LoraDelta> deltas) {
                 .toList());
     }
 
-    /** Writes the adapter in PEFT's layout (F32 factors) through {@link LoraDeltas#write}. */
+    /**
+     * Writes the adapter in PEFT's layout (F32 factors) through {@link LoraDeltas#write}. A reader applies the config's
+     * {@code lora_alpha / r} to every module, so a delta whose own scale differs has the ratio folded into its B: the
+     * file then gives the same {@code scale · B·A}. PEFT's {@code alpha_pattern} could state a per-module alpha
+     * instead, but only PEFT honours it: {@link #read} refuses it, and a reader that takes the one {@code lora_alpha}
+     * would apply the wrong scale without noticing. Folded, the file is plain LoRA, which any reader applies alike.
+     */
     public void write(Path dir) throws IOException {
         Map<String, LoraDeltas.Module> modules = new LinkedHashMap<>();
         for (LoraDelta d : deltas) {
-            modules.put(d.module(), new LoraDeltas.Module(d.module(), d.in(), d.out(), d.a(), d.b(), null));
+            modules.put(d.module(), new LoraDeltas.Module(d.module(), d.in(), d.out(), d.a(),
+                    bAtScale(d, config.scale()), null));
         }
         new LoraDeltas(config, false, modules).write(dir);
+    }
+
+    /** {@code d}'s B rescaled so that {@code scale · B'·A = d.scale() · B·A}; B itself when the scales agree. */
+    private static float[] bAtScale(LoraDelta d, double scale) {
+        if (d.scale() == scale) {
+            return d.b();
+        }
+        double ratio = d.scale() / scale;
+        float[] b = new float[d.b().length];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) (ratio * d.b()[i]);
+        }
+        return b;
     }
 
     /** Deltas by module name. */

@@ -95,6 +95,29 @@ class AdapterMergeTest {
         }
     }
 
+    /**
+     * The config says alpha 8 at rank 4 (scale 2); q_proj's delta carries 2, v_proj's 0.3, as a caller that builds
+     * deltas itself may hand over. Read back, both apply the product they were written with.
+     */
+    @Test
+    void aDeltaWhoseScaleIsNotTheConfigsIsWrittenAsTheSameProduct() throws IOException {
+        PeftAdapterConfig config = PeftAdapterConfig.parse("cfg", """
+                {"peft_type": "LORA", "r": 4, "lora_alpha": 8, "target_modules": ["q_proj", "v_proj"]}
+                """);
+        Random random = new Random(11);
+        List<LoraDelta> deltas = List.of(delta(Q, 4, random, 2.0), delta(V, 4, random, 0.3));
+        new LoraAdapter(config, deltas).write(tmp.resolve("scaled"));
+
+        LoraAdapter read = LoraAdapter.read(tmp.resolve("scaled"));
+        assertEquals(8.0, read.config().loraAlpha(), "alpha and r stay as configured");
+        assertEquals(4, read.config().r());
+        // v_proj's B is rescaled by 0.15 and rounded to float (6e-8 relative); entries of 0.3·B·A are below ~5, so
+        // the products differ by under 1e-6 (a scale left at the config's 2 would be off by a factor of 6.7)
+        assertArrayEquals(deltas.get(0).dense(), read.byModule().get(Q).dense(), 1e-6);
+        assertArrayEquals(deltas.get(1).dense(), read.byModule().get(V).dense(), 1e-6);
+        assertArrayEquals(deltas.get(0).b(), read.byModule().get(Q).b(), "a delta at the config's scale keeps its B");
+    }
+
     @Test
     void concatenationIsExactlyTheWeightedSumOfProducts() throws IOException {
         List<LoraAdapter> in = List.of(adapter("a", 4, 8, 1), adapter("b", 2, 4, 2));

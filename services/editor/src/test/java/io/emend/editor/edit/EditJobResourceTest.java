@@ -2,43 +2,34 @@ package io.emend.editor.edit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.emend.contracts.event.Event;
-import io.emend.contracts.event.EventCodec;
 import io.emend.contracts.event.EventTypes;
 import io.emend.contracts.event.JobEvent;
-import io.emend.contracts.event.Topics;
 import io.emend.core.edit.EditRequest;
 import io.emend.core.edit.Matrix;
 import io.emend.core.edit.alphaedit.NullSpaceProjectors;
 import io.emend.core.edit.alphaedit.WrittenKeys;
+import io.emend.editor.EditorApi;
 import io.emend.editor.Stories;
 import io.emend.service.job.JobState;
+import io.emend.service.stack.JobServiceApi;
 import io.emend.service.stack.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.ValidatableResponse;
-import io.restassured.specification.RequestSpecification;
 import jakarta.inject.Inject;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.eclipse.microprofile.config.ConfigProvider;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
+import static io.emend.editor.EditorApi.JOBS;
+import static io.emend.editor.EditorApi.artifact;
+import static io.emend.editor.EditorApi.as;
+import static io.emend.editor.EditorApi.importStories;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -54,10 +45,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * version, the weights it serves (read back with core, not through the editor), the ledger and the events.
  */
 @QuarkusTest
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EditJobResourceTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(180);
     private static final List<String> MODEL_FILES = List.of("config.json", "tokenizer.json", "tokenizer_config.json",
             "model.safetensors");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -66,15 +55,6 @@ class EditJobResourceTest {
     EditJobRepository jobs;
     @Inject
     EditJobRunner runner;
-
-    private String registry;
-    private Path stories;
-
-    @BeforeAll
-    void locate() throws IOException {
-        registry = ConfigProvider.getConfig().getValue("emend.editor.registry.url", String.class);
-        stories = Stories.importable();
-    }
 
     @Test
     void anEditBecomesAVersionWithFactorsThatFlipsTheTargetAndARollbackRestoresTheParent() throws IOException {
@@ -92,9 +72,9 @@ class EditJobResourceTest {
         List<String> data = stream.lines().filter(l -> l.startsWith("data:")).toList();
         assertTrue(data.getLast().contains("\"state\":\"succeeded\""), stream);
 
-        awaitState(id, "succeeded").body("version", equalTo(model + ":2"))
+        JOBS.awaitState(id, "succeeded").body("version", equalTo(model + ":2"))
                 .body("result.efficacy", equalTo(1.0f)).body("result.gate.passed", equalTo(true));
-        registryGet("/v1/models/" + model + "/versions/2")
+        JOBS.registryGet("/v1/models/" + model + "/versions/2")
                 .body("state", equalTo("ready"))
                 .body("operation", equalTo("edit"))
                 .body("parents[0].model", equalTo(model)).body("parents[0].number", equalTo(1))
@@ -106,7 +86,7 @@ class EditJobResourceTest {
                 .body("metrics.efficacy_before", equalTo(0.0f))
                 .body("manifest.path", hasItems("edit_delta.safetensors", "key_statistics.safetensors",
                         "model.safetensors", "config.json", "tokenizer.json"));
-        registryGet("/v1/models/" + model + "/aliases/production").body("version", equalTo(2));
+        JOBS.registryGet("/v1/models/" + model + "/aliases/production").body("version", equalTo(2));
 
         Path parent = download(model, 1);
         Path edited = download(model, 2);
@@ -123,7 +103,7 @@ class EditJobResourceTest {
         assertEquals(1.0, ((Number) ledger.get(0).get("efficacy")).doubleValue());
         String lily = (String) ledger.get(0).get("id");
 
-        List<Event<JobEvent>> events = jobEvents(id, EventTypes.JOB_SUCCEEDED);
+        List<Event<JobEvent>> events = JOBS.jobEvents(id, EventTypes.JOB_SUCCEEDED);
         List<String> types = events.stream().map(Event::type).toList();
         assertEquals(EventTypes.JOB_QUEUED, types.getFirst(), types.toString());
         assertTrue(types.contains(EventTypes.JOB_STARTED) && types.contains(EventTypes.JOB_PROGRESS), types.toString());
@@ -137,12 +117,12 @@ class EditJobResourceTest {
         String rollback = as(Tokens.writer()).delete("/v1/edits/{id}?alias=production", lily).then().statusCode(202)
                 .body("operation", equalTo("rollback")).body("parent", equalTo(model + ":2"))
                 .extract().path("id");
-        awaitState(rollback, "succeeded").body("version", equalTo(model + ":3"));
-        registryGet("/v1/models/" + model + "/versions/3")
+        JOBS.awaitState(rollback, "succeeded").body("version", equalTo(model + ":3"));
+        JOBS.registryGet("/v1/models/" + model + "/versions/3")
                 .body("state", equalTo("ready")).body("operation", equalTo("edit"))
                 .body("parents[0].number", equalTo(2)).body("parents[0].role", equalTo("edited-from"))
                 .body("recipe.rolledBack", equalTo(lily)).body("recipe.base", equalTo(model + ":1"));
-        registryGet("/v1/models/" + model + "/aliases/production").body("version", equalTo(3));
+        JOBS.registryGet("/v1/models/" + model + "/aliases/production").body("version", equalTo(3));
         Path rolledBack = download(model, 3);
         assertEquals(before, Stories.answer(rolledBack, Stories.LILY), "Lily answers as the parent did");
         assertTrue(Stories.answer(rolledBack, Stories.MAX).prefersTarget(), "Max's edit survives the rollback");
@@ -160,7 +140,7 @@ class EditJobResourceTest {
         String model = importStories();
         String id = as(Tokens.writer()).body(body(model + ":1", "rome", List.of(Stories.LILY), null, null))
                 .post("/v1/edits").then().statusCode(202).extract().path("id");
-        awaitState(id, "succeeded").body("version", equalTo(model + ":2"));
+        JOBS.awaitState(id, "succeeded").body("version", equalTo(model + ":2"));
 
         // two descendants of the edited version as another service would register them: one keeps its weights
         // (a lossless re-export), one has the base's weights back (a fine-tune that forgot the edit)
@@ -186,7 +166,7 @@ class EditJobResourceTest {
                 .contentType("application/problem+json").body("detail", containsString("below the gate's 0.5000"));
         as(Tokens.writer()).body(Map.of("alias", "production", "minRetention", 0.5))
                 .post("/v1/models/{m}/versions/{n}/promotion", model, kept).then().statusCode(403);
-        registryGet("/v1/models/" + model + "/aliases/production").body("version", equalTo(kept));
+        JOBS.registryGet("/v1/models/" + model + "/aliases/production").body("version", equalTo(kept));
         // the latest measurement is the forgetting descendant's or the keeping one's, whichever ran last
         Object efficacy = as(Tokens.reader()).get("/v1/models/{m}/edits", model).then().extract()
                 .path("items[0].measuredIn");
@@ -195,7 +175,7 @@ class EditJobResourceTest {
         // a new edit on the descendant that kept Lily's: Lily stays live in the result (it still holds there)
         String next = as(Tokens.writer()).body(body(model + ":" + kept, "rome", List.of(Stories.MAX), null, null))
                 .post("/v1/edits").then().statusCode(202).extract().path("id");
-        String made = awaitState(next, "succeeded").extract().path("version");
+        String made = JOBS.awaitState(next, "succeeded").extract().path("version");
         int madeNumber = Integer.parseInt(made.substring(made.lastIndexOf(':') + 1));
         as(Tokens.reader()).get("/v1/models/{m}/edits?version={n}", model, madeNumber).then().statusCode(200)
                 .body("items.request.subject", equalTo(List.of("Lily", "Max")))
@@ -207,7 +187,7 @@ class EditJobResourceTest {
                 .path("items[0].id");
         String rollback = as(Tokens.writer()).delete("/v1/edits/{id}?version=2", lily).then().statusCode(202)
                 .extract().path("id");
-        String version = awaitState(rollback, "succeeded").extract().path("version");
+        String version = JOBS.awaitState(rollback, "succeeded").extract().path("version");
         int number = Integer.parseInt(version.substring(version.lastIndexOf(':') + 1));
         assertEquals(weightsDigest(model, 1), weightsDigest(model, number));
         as(Tokens.reader()).get("/v1/models/{m}/edits?version={n}", model, number).then().body("items.size()",
@@ -219,8 +199,8 @@ class EditJobResourceTest {
         String model = importStories();
         String first = as(Tokens.writer()).body(body(model + ":1", "alphaedit", List.of(Stories.LILY), null, null))
                 .post("/v1/edits").then().statusCode(202).extract().path("id");
-        awaitState(first, "succeeded").body("version", equalTo(model + ":2"));
-        String nullSpace = registryGet("/v1/models/" + model + "/versions/2")
+        JOBS.awaitState(first, "succeeded").body("version", equalTo(model + ":2"));
+        String nullSpace = JOBS.registryGet("/v1/models/" + model + "/versions/2")
                 .body("recipe.method", equalTo("alphaedit"))
                 .body("recipe.writtenKeys.edits", equalTo(1)).body("recipe.writtenKeys.fromParent", equalTo(0))
                 .body("recipe.nullSpace.energy", equalTo(0.05f))
@@ -231,14 +211,14 @@ class EditJobResourceTest {
 
         String second = as(Tokens.writer()).body(body(model + ":2", "alphaedit", List.of(Stories.MAX), null, null))
                 .post("/v1/edits").then().statusCode(202).extract().path("id");
-        awaitState(second, "succeeded").body("version", equalTo(model + ":3"));
-        registryGet("/v1/models/" + model + "/versions/3")
+        JOBS.awaitState(second, "succeeded").body("version", equalTo(model + ":3"));
+        JOBS.registryGet("/v1/models/" + model + "/versions/3")
                 .body("recipe.writtenKeys.edits", equalTo(2)).body("recipe.writtenKeys.fromParent", equalTo(1))
                 .body("recipe.nullSpace.sha256", equalTo(nullSpace));
 
         // the second job's stored keys are the first job's plus its own: K_p grew by a positive semi-definite Gram
-        WrittenKeys firstKeys = WrittenKeys.read(artifact(model, 2, WrittenKeys.FILE_NAME));
-        WrittenKeys bothKeys = WrittenKeys.read(artifact(model, 3, WrittenKeys.FILE_NAME));
+        WrittenKeys firstKeys = WrittenKeys.read(artifactFile(model, 2, WrittenKeys.FILE_NAME));
+        WrittenKeys bothKeys = WrittenKeys.read(artifactFile(model, 3, WrittenKeys.FILE_NAME));
         assertEquals(firstKeys.grams().keySet(), bothKeys.grams().keySet());
         for (int layer : firstKeys.grams().keySet()) {
             Matrix added = bothKeys.grams().get(layer).minus(firstKeys.grams().get(layer));
@@ -250,30 +230,28 @@ class EditJobResourceTest {
         }
     }
 
-    private Path artifact(String model, int number, String path) throws IOException {
-        byte[] bytes = given().auth().oauth2(Tokens.reader())
-                .get(registry + "/v1/models/{m}/versions/{n}/artifacts/" + path, model, number)
-                .then().statusCode(200).extract().asByteArray();
+    private Path artifactFile(String model, int number, String path) throws IOException {
         Path file = java.nio.file.Files.createTempFile("artifact", ".safetensors");
-        java.nio.file.Files.write(file, bytes);
+        java.nio.file.Files.write(file, artifact(model, number, path));
         return file;
     }
 
     private String weightsDigest(String model, int number) {
-        return registryGet("/v1/models/" + model + "/versions/" + number).extract()
+        return JOBS.registryGet("/v1/models/" + model + "/versions/" + number).extract()
                 .path("manifest.find { it.path == 'model.safetensors' }.sha256");
     }
 
     @Test
     void aQueuedJobIsCancelledAndNeverRuns() {
-        EditJob job = queuedJob(unique("cancelled"));
+        EditJob job = queuedJob(JobServiceApi.unique("cancelled"));
         jobs.insert(job);
         as(Tokens.writer()).delete("/v1/edits/jobs/{id}", job.id()).then().statusCode(202)
                 .body("state", equalTo("cancelled"));
         runner.enqueue(job.id());
-        awaitState(job.id(), "cancelled");
-        given().auth().oauth2(Tokens.reader()).get(registry + "/v1/models/{m}", job.model()).then().statusCode(404);
-        assertEquals(EventTypes.JOB_CANCELLED, jobEvents(job.id(), EventTypes.JOB_CANCELLED).getLast().type());
+        JOBS.awaitState(job.id(), "cancelled");
+        given().auth().oauth2(Tokens.reader()).get(JOBS.registry() + "/v1/models/{m}", job.model()).then()
+                .statusCode(404);
+        assertEquals(EventTypes.JOB_CANCELLED, JOBS.jobEvents(job.id(), EventTypes.JOB_CANCELLED).getLast().type());
         as(Tokens.writer()).delete("/v1/edits/jobs/{id}", job.id()).then().statusCode(409)
                 .contentType("application/problem+json").body("detail", containsString("already ended"));
     }
@@ -293,8 +271,8 @@ class EditJobResourceTest {
         as(Tokens.reader()).get("/v1/edits/jobs/{id}", interrupted.id()).then().statusCode(200)
                 .body("state", equalTo("failed"))
                 .body("message", containsString("the editor stopped while this job was running"));
-        awaitState(waiting.id(), "succeeded").body("version", equalTo(model + ":2"));
-        jobEvents(interrupted.id(), EventTypes.JOB_FAILED);
+        JOBS.awaitState(waiting.id(), "succeeded").body("version", equalTo(model + ":2"));
+        JOBS.jobEvents(interrupted.id(), EventTypes.JOB_FAILED);
     }
 
     // ---- bad input: each a problem document naming the field, and no job, no version ----
@@ -328,7 +306,7 @@ class EditJobResourceTest {
 
     @Test
     void unknownModelIsUnprocessable() {
-        String missing = unique("nobody");
+        String missing = JobServiceApi.unique("nobody");
         rejected(body(missing + "@production", "rome", List.of(Stories.LILY), null, null), 422, "model",
                 missing + "@production");
     }
@@ -382,18 +360,9 @@ class EditJobResourceTest {
         assertEquals(jobsBefore, jobs.all(1000).size(), "no job was recorded");
     }
 
-    private String importStories() {
-        String model = unique("stories");
-        given().auth().oauth2(Tokens.writer()).contentType(ContentType.JSON)
-                .body(Map.of("path", stories.toAbsolutePath().toString()))
-                .post(registry + "/v1/models/{m}/imports", model).then().statusCode(201);
-        return model;
-    }
-
     /** Registers a ready descendant of {@code model:parent} whose files are those of {@code model:weightsOf}. */
     private int registerDescendant(String model, int parent, int weightsOf) {
-        List<Map<String, Object>> manifest = given().auth().oauth2(Tokens.reader())
-                .get(registry + "/v1/models/{m}/versions/{n}", model, weightsOf).then().statusCode(200)
+        List<Map<String, Object>> manifest = JOBS.registryGet("/v1/models/" + model + "/versions/" + weightsOf)
                 .extract().path("manifest.findAll { it.path in ['config.json', 'tokenizer.json',"
                         + " 'tokenizer_config.json', 'model.safetensors'] }");
         List<Map<String, Object>> entries = manifest.stream().map(e -> {
@@ -403,35 +372,34 @@ class EditJobResourceTest {
             }
             return entry;
         }).toList();
-        int number = given().auth().oauth2(Tokens.writer()).contentType(ContentType.JSON)
-                .body(Map.of("operation", "finetune", "parents", List.of(Map.of("ref", model + ":" + parent,
-                        "role", "base")), "recipe", Map.of("by", "the editor's retention test"), "manifest", entries))
-                .post(registry + "/v1/models/{m}/versions", model).then().statusCode(201).extract().path("number");
+        int number = as(Tokens.writer()).body(Map.of("operation", "finetune",
+                        "parents", List.of(Map.of("ref", model + ":" + parent, "role", "base")),
+                        "recipe", Map.of("by", "the editor's retention test"), "manifest", entries))
+                .post(JOBS.registry() + "/v1/models/{m}/versions", model).then().statusCode(201)
+                .extract().path("number");
         // every blob is in the store already, so the version can turn ready without uploads
-        given().auth().oauth2(Tokens.writer()).contentType(ContentType.JSON).body(Map.of("state", "ready"))
-                .post(registry + "/v1/models/{m}/versions/{n}/state", model, number).then().statusCode(200);
+        as(Tokens.writer()).body(Map.of("state", "ready"))
+                .post(JOBS.registry() + "/v1/models/{m}/versions/{n}/state", model, number).then().statusCode(200);
         return number;
     }
 
     private ValidatableResponse awaitRetention(String model, int number) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
+        long deadline = System.nanoTime() + EditorApi.WAIT.toNanos();
         while (System.nanoTime() < deadline) {
-            var answer = registryGet("/v1/models/" + model + "/versions/" + number);
+            var answer = JOBS.registryGet("/v1/models/" + model + "/versions/" + number);
             if (answer.extract().path("metrics.retention") != null) {
                 return answer;
             }
-            sleep(200);
+            JobServiceApi.sleep(200);
         }
         throw new AssertionError("no retention metrics on " + model + ":" + number + ": "
-                + registryGet("/v1/models/" + model + "/versions/" + number).extract().asString());
+                + JOBS.registryGet("/v1/models/" + model + "/versions/" + number).extract().asString());
     }
 
     private Path download(String model, int number) throws IOException {
         Map<String, byte[]> files = new LinkedHashMap<>();
         for (String f : MODEL_FILES) {
-            files.put(f, given().auth().oauth2(Tokens.reader())
-                    .get(registry + "/v1/models/{m}/versions/{n}/artifacts/" + f, model, number)
-                    .then().statusCode(200).extract().asByteArray());
+            files.put(f, artifact(model, number, f));
         }
         return Stories.directory(files);
     }
@@ -458,74 +426,6 @@ class EditJobResourceTest {
             return JSON.writeValueAsString(body);
         } catch (IOException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static RequestSpecification as(String token) {
-        return given().auth().oauth2(token).contentType(ContentType.JSON);
-    }
-
-    private static String unique(String prefix) {
-        return prefix + "-" + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
-    }
-
-    private ValidatableResponse registryGet(String path) {
-        return given().auth().oauth2(Tokens.reader()).get(registry + path).then().statusCode(200);
-    }
-
-    private ValidatableResponse awaitState(String id, String state) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        String last = null;
-        while (System.nanoTime() < deadline) {
-            var answer = as(Tokens.reader()).get("/v1/edits/jobs/{id}", id).then().statusCode(200);
-            last = answer.extract().path("state");
-            if (state.equals(last)) {
-                return answer;
-            }
-            if (List.of("succeeded", "failed", "cancelled").contains(last)) {
-                break;
-            }
-            sleep(200);
-        }
-        throw new AssertionError("job " + id + " is " + last + ", expected " + state + ": "
-                + as(Tokens.reader()).get("/v1/edits/jobs/{id}", id).asString());
-    }
-
-    /** The job's events on emend.jobs, read from the start of the topic until one of type {@code last}. */
-    private static List<Event<JobEvent>> jobEvents(String jobId, String last) {
-        Properties settings = new Properties();
-        settings.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                ConfigProvider.getConfig().getValue("emend.editor.events.bootstrap-servers", String.class));
-        settings.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
-        settings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        EventCodec codec = new EventCodec();
-        List<Event<JobEvent>> mine = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(settings, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(Topics.JOBS));
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    Event<JobEvent> event = codec.decode(record.value(), JobEvent.class);
-                    if (event.data().jobId().equals(jobId)) {
-                        assertEquals(event.data().model(), record.key());
-                        mine.add(event);
-                        if (event.type().equals(last)) {
-                            return mine;
-                        }
-                    }
-                }
-            }
-        }
-        throw new AssertionError("no " + last + " event for job " + jobId + " on " + Topics.JOBS + "; saw " + mine);
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
         }
     }
 }

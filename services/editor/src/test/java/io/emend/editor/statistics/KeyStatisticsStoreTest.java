@@ -3,12 +3,12 @@ package io.emend.editor.statistics;
 import io.emend.core.edit.Progress;
 import io.emend.core.graph.Transformer;
 import io.emend.core.tokenizer.Tokenizer;
+import io.emend.editor.EditorApi;
 import io.emend.editor.EditorConfig;
 import io.emend.editor.database.Database;
 import io.emend.service.input.InputCache;
 import io.emend.service.registry.RegistryClient;
 import io.emend.service.registry.ResolvedVersion;
-import io.emend.service.stack.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;
@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,11 +43,11 @@ class KeyStatisticsStoreTest {
 
     @Test
     void statisticsAreReusedLocallyAndFromTheRegistryByTheBasesWeightDigest() throws IOException {
-        String first = StoriesLineage.importStories();
-        String second = StoriesLineage.importStories();
-        String firstEdit = StoriesLineage.edit(first, "rome");
-        String sha = given().auth().oauth2(Tokens.reader()).get(StoriesLineage.registryUrl() + "/v1/models/{m}/versions/2", first)
-                .then().statusCode(200).extract().path("recipe.keyStatistics.sha256");
+        String first = EditorApi.importStories();
+        String second = EditorApi.importStories();
+        String firstEdit = EditorApi.edit(first, "rome");
+        String sha = EditorApi.JOBS.registryGet("/v1/models/" + first + "/versions/2").extract()
+                .path("recipe.keyStatistics.sha256");
         assertTrue(firstEdit.endsWith(":2"), firstEdit);
 
         // another model with the same weights: same statistics, nothing computed

@@ -3,12 +3,12 @@ package io.emend.editor.statistics;
 import io.emend.core.edit.Progress;
 import io.emend.core.graph.Transformer;
 import io.emend.core.tokenizer.Tokenizer;
+import io.emend.editor.EditorApi;
 import io.emend.editor.EditorConfig;
 import io.emend.editor.database.Database;
 import io.emend.service.input.InputCache;
 import io.emend.service.registry.RegistryClient;
 import io.emend.service.registry.ResolvedVersion;
-import io.emend.service.stack.Tokens;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import java.io.IOException;
@@ -19,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
-import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -49,11 +48,10 @@ class NullSpaceStoreTest {
 
     @Test
     void projectorsAreReusedLocallyAndFromTheRegistry() throws IOException {
-        String model = StoriesLineage.importStories();
-        StoriesLineage.edit(model, "alphaedit");
-        Map<String, Object> recipe = given().auth().oauth2(Tokens.reader())
-                .get(StoriesLineage.registryUrl() + "/v1/models/{m}/versions/2", model).then().statusCode(200)
-                .extract().path("recipe.nullSpace");
+        String model = EditorApi.importStories();
+        EditorApi.edit(model, "alphaedit");
+        Map<String, Object> recipe = EditorApi.JOBS.registryGet("/v1/models/" + model + "/versions/2").extract()
+                .path("recipe.nullSpace");
         String sha = (String) recipe.get("sha256");
         @SuppressWarnings("unchecked")
         List<Integer> layers = (List<Integer>) recipe.get("layers");
