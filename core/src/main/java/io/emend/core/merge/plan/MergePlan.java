@@ -17,6 +17,7 @@ import io.emend.core.merge.recipe.MergeRecipe;
 import io.emend.core.tensor.DType;
 import io.emend.core.tensor.TensorInfo;
 import io.emend.core.tensor.TensorSource;
+import io.emend.core.tokenizer.TokenIdScheme;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -100,6 +101,38 @@ public final class MergePlan implements AutoCloseable {
      */
     public static MergePlan create(MergeRecipe recipe, Function<String, Path> resolve, CoefficientSearch.Listener search)
             throws IOException {
+        MergePlan initial = initial(recipe, resolve);
+        if (!(recipe.method() instanceof AdaMerging)) {
+            return initial;
+        }
+        try {
+            LearnedCoefficients learned = CoefficientSearch.run(recipe, resolve, search);
+            MergePlan adapted = new Planner(learned.applyTo(recipe), initial.models, initial.reference).plan();
+            return new MergePlan(adapted.recipe, initial.models, initial.reference, adapted.tensors,
+                    adapted.outputLayers, Optional.of(learned));
+        } catch (IOException | RuntimeException e) {
+            initial.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Checks that the recipe can be merged from its models as {@link #create} would, without merging and without
+     * AdaMerging's search (its plan is checked with the initial coefficients, as {@code create} does before
+     * searching). It reads only what planning reads: each model's config.json, tokenizer files and safetensors
+     * headers, so a directory whose safetensors files hold their header and nothing after it (sparse, at the real
+     * size) is checked as well as the real one.
+     *
+     * @param resolve turns a model reference of the recipe into its directory
+     * @throws IOException    when a model directory or weights file cannot be read
+     * @throws MergeException when the models cannot be merged as asked
+     */
+    public static void check(MergeRecipe recipe, Function<String, Path> resolve) throws IOException {
+        initial(recipe, resolve).close();
+    }
+
+    /** Opens the models, checks that they go together and plans the recipe as written; closes them on failure. */
+    private static MergePlan initial(MergeRecipe recipe, Function<String, Path> resolve) throws IOException {
         Map<String, Model> opened = new LinkedHashMap<>();
         try {
             List<String> refs = new ArrayList<>();
@@ -114,14 +147,8 @@ public final class MergePlan implements AutoCloseable {
             }
             Model reference = opened.get(recipe.baseModel().orElse(recipe.slices().getFirst().sources().getFirst().model()));
             checkArchitectures(opened, reference);
-            MergePlan initial = new Planner(recipe, opened, reference).plan();
-            if (!(recipe.method() instanceof AdaMerging)) {
-                return initial;
-            }
-            LearnedCoefficients learned = CoefficientSearch.run(recipe, resolve, search);
-            MergePlan adapted = new Planner(learned.applyTo(recipe), opened, reference).plan();
-            return new MergePlan(adapted.recipe, opened, reference, adapted.tensors, adapted.outputLayers,
-                    Optional.of(learned));
+            checkTokenizers(opened, reference);
+            return new Planner(recipe, opened, reference).plan();
         } catch (IOException | RuntimeException e) {
             opened.values().forEach(m -> m.weights().close());
             throw e;
@@ -165,6 +192,24 @@ public final class MergePlan implements AutoCloseable {
                     throw new MergeException("models '" + reference.ref() + "' and '" + m.ref() + "' have different "
                             + key + " (" + a + " and " + b + "); only models of one architecture can be merged");
                 }
+            }
+        }
+    }
+
+    /**
+     * Every model that has a tokenizer must number tokens as the reference does, whose tokenizer the output takes:
+     * otherwise row i of one model's embedding means another token than row i of the other's, and averaging them
+     * yields a model whose tokenizer matches neither. Only what decides the ids is compared ({@link TokenIdScheme}).
+     */
+    private static void checkTokenizers(Map<String, Model> models, Model reference) throws IOException {
+        for (Model m : models.values()) {
+            if (m == reference) {
+                continue;
+            }
+            Optional<String> difference = TokenIdScheme.difference(reference.dir(), reference.ref(), m.dir(), m.ref());
+            if (difference.isPresent()) {
+                throw new MergeException("models '" + reference.ref() + "' and '" + m.ref() + "' have different"
+                        + " tokenizers (" + difference.get() + "); only models that number tokens alike can be merged");
             }
         }
     }

@@ -22,12 +22,15 @@ public record Problem(String type, String title, int status, String detail, Stri
     /** Every {@code type} is this plus the reason, e.g. {@code urn:emend:problem:job-not-found}. */
     public static final String TYPE_PREFIX = "urn:emend:problem:";
 
+    /** RFC 9110's reason phrase for 422, which JAX-RS's status table lacks (the registry answers the same). */
+    static final String UNPROCESSABLE = "Unprocessable Content";
+
     /** A problem with the status's reason phrase as its title and {@code TYPE_PREFIX + reason} as its type. */
     public static Problem of(int status, String reason, String detail, String instance, Integer line,
                              List<FieldError> errors) {
         Response.Status known = Response.Status.fromStatusCode(status);
-        return new Problem(TYPE_PREFIX + reason, known == null ? "HTTP " + status : known.getReasonPhrase(), status,
-                detail, instance, line, errors);
+        String title = known != null ? known.getReasonPhrase() : status == 422 ? UNPROCESSABLE : "HTTP " + status;
+        return new Problem(TYPE_PREFIX + reason, title, status, detail, instance, line, errors);
     }
 
     /** This problem as a response with the problem media type. */

@@ -98,6 +98,41 @@ public class RegistryClient {
         }
     }
 
+    /**
+     * Bytes {@code [offset, offset + length)} of the blob with this digest, asked for as one HTTP range, so a file's
+     * header can be read without its data. Fails unless the registry answers exactly that range ({@code 206}); a
+     * range past the end of the blob is a {@code 416}, reported as such.
+     */
+    public byte[] readBlobRange(String sha256, long offset, int length) {
+        if (offset < 0 || length < 0) {
+            throw new IllegalArgumentException("no byte range starts at " + offset + " with length " + length);
+        }
+        if (length == 0) {
+            return new byte[0];
+        }
+        String range = "bytes=" + offset + "-" + (offset + length - 1);
+        String what = "read " + range + " of blob " + sha256;
+        HttpRequest request = request("v1/blobs/" + segment(sha256)).header("Range", range).GET().build();
+        try {
+            HttpResponse<byte[]> answer = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            if (answer.statusCode() != 206) {
+                throw new RegistryUnavailable("cannot " + what + ": the registry answered " + answer.statusCode()
+                        + (answer.statusCode() == 200 ? " (the whole blob, not the range)" : ""));
+            }
+            if (answer.body().length != length) {
+                throw new RegistryUnavailable("cannot " + what + ": the registry sent " + answer.body().length
+                        + " bytes");
+            }
+            return answer.body();
+        } catch (IOException e) {
+            throw new RegistryUnavailable("cannot " + what + ": the registry at " + base + " did not answer ("
+                    + e.getMessage() + ")", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryUnavailable("interrupted while trying to " + what, e);
+        }
+    }
+
     /** Creates the model unless it exists. */
     public void ensureModel(String name, String description) {
         HttpResponse<String> found = send(request("v1/models/" + segment(name)).GET(), "read model " + name);

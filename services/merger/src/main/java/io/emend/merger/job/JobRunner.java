@@ -3,6 +3,8 @@ package io.emend.merger.job;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.emend.core.format.MalformedFileException;
+import io.emend.core.merge.MergeException;
 import io.emend.core.merge.adamerging.LearnedCoefficients;
 import io.emend.core.merge.plan.MergeExecutor;
 import io.emend.core.merge.plan.MergePlan;
@@ -200,6 +202,16 @@ public class JobRunner {
                 failVersion(job.model(), version, "the merge job was cancelled");
             }
             finish(id, JobState.CANCELLED, currentProgress(id), "cancelled");
+        } catch (MergeException | MalformedFileException e) {
+            // the inputs' fault (non-finite weights, files core cannot read): the job carries a 422 problem
+            String reason = e instanceof MalformedFileException m ? malformed(m, work) : e.getMessage();
+            LOG.warnf("merge job %s failed on its inputs: %s", id, reason);
+            if (version != null) {
+                failVersion(job.model(), version, reason);
+            }
+            if (jobs.failForInputs(id, currentProgress(id), reason, IncompatibleInputs.PROBLEM)) {
+                events.stateChanged(jobs.find(id).orElseThrow());
+            }
         } catch (Exception | LinkageError e) {
             String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             LOG.errorf(e, "merge job %s failed", id);
@@ -259,6 +271,13 @@ public class JobRunner {
         entropy.put("steps", l.steps());
         return new Produced(result.directory(), result.files(), parents, Map.of("adamerging_entropy", entropy),
                 json.readTree(l.toJson()));
+    }
+
+    /** A file core cannot read, named by its place in the job's work directory rather than the merger's disk. */
+    private static String malformed(MalformedFileException e, Path work) {
+        Path file = Path.of(e.file()).toAbsolutePath().normalize();
+        String name = file.startsWith(work) ? work.relativize(file).toString() : file.getFileName().toString();
+        return "input file '" + name + "': " + e.detail();
     }
 
     private static void check(AtomicBoolean cancelled) {

@@ -17,10 +17,12 @@ import java.util.Map;
  * @param progress      fraction of tensors written, 0 to 1
  * @param message       what a person should read: the step, or why the job failed
  * @param versionNumber the registry version made, once there is one
+ * @param problem       for a job that failed because of its inputs (NaN or infinite weights, models that cannot be
+ *                      merged), the problem type's reason ({@link IncompatibleInputs#PROBLEM}); else null
  */
 public record MergeJob(String id, JobState state, String model, String alias, String recipe, boolean json,
                        Map<String, String> inputs, double progress, String message, Integer versionNumber,
-                       Instant createdAt, Instant updatedAt) implements TrackedJob {
+                       String problem, Instant createdAt, Instant updatedAt) implements TrackedJob {
 
     /** The job kind in {@code emend.jobs} events. */
     public static final String KIND = "merge";

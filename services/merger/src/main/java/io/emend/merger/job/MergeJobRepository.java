@@ -28,7 +28,7 @@ import java.util.Optional;
 public class MergeJobRepository {
 
     private static final String COLUMNS = "id, state, model, alias, recipe_text, recipe_format, inputs, progress,"
-            + " message, version_number, created_at, updated_at";
+            + " message, version_number, problem, created_at, updated_at";
     private static final TypeReference<Map<String, String>> INPUTS = new TypeReference<>() {
     };
 
@@ -41,9 +41,9 @@ public class MergeJobRepository {
     }
 
     public void insert(MergeJob job) {
-        update("INSERT INTO merge_job (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        update("INSERT INTO merge_job (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 job.id(), job.state().wire(), job.model(), job.alias(), job.recipe(), job.json() ? "json" : "yaml",
-                write(job.inputs()), job.progress(), job.message(), job.versionNumber(), job.createdAt(),
+                write(job.inputs()), job.progress(), job.message(), job.versionNumber(), job.problem(), job.createdAt(),
                 job.updatedAt());
     }
 
@@ -69,6 +69,17 @@ public class MergeJobRepository {
                 to.wire(), progress, message, Instant.now(), id, from.wire()) == 1;
     }
 
+    /**
+     * Fails a running job because of its inputs, recording the problem type with the reason; false when it was no
+     * longer running.
+     */
+    public boolean failForInputs(String id, double progress, String message, String problem) {
+        JobState.check(JobState.RUNNING, JobState.FAILED);
+        return update("UPDATE merge_job SET state = ?, progress = ?, message = ?, problem = ?, updated_at = ?"
+                + " WHERE id = ? AND state = ?", JobState.FAILED.wire(), progress, message, problem, Instant.now(), id,
+                JobState.RUNNING.wire()) == 1;
+    }
+
     /** Records progress of a running job. */
     public void progress(String id, double progress, String message) {
         update("UPDATE merge_job SET progress = ?, message = ?, updated_at = ? WHERE id = ? AND state = ?",
@@ -90,7 +101,8 @@ public class MergeJobRepository {
                         rows.getString("model"), rows.getString("alias"), rows.getString("recipe_text"),
                         "json".equals(rows.getString("recipe_format")), read(rows.getString("inputs")),
                         rows.getDouble("progress"), rows.getString("message"),
-                        (Integer) rows.getObject("version_number"), instant(rows, "created_at"),
+                        (Integer) rows.getObject("version_number"), rows.getString("problem"),
+                        instant(rows, "created_at"),
                         instant(rows, "updated_at")));
             }
             return jobs;

@@ -31,23 +31,28 @@ public class MergeJobService {
     private final JobEvents<MergeJob, JobView> events;
     private final AdapterWork adapters;
     private final TextFiles texts;
+    private final PlanCheck plans;
     private final Path scratchRoot;
 
     MergeJobService(MergeJobRepository jobs, RegistryClient registry, JobRunner runner, JobEvents<MergeJob, JobView> events,
-                    AdapterWork adapters, TextFiles texts, MergerConfig config) {
+                    AdapterWork adapters, TextFiles texts, PlanCheck plans, MergerConfig config) {
         this.jobs = jobs;
         this.registry = registry;
         this.runner = runner;
         this.events = events;
         this.adapters = adapters;
         this.texts = texts;
+        this.plans = plans;
         this.scratchRoot = config.storage().workDir().toAbsolutePath();
     }
 
     /**
      * Checks the request (recipe or adapter request, output, every reference against the registry; adapters are read
-     * to check their modules and ranks; a named text's reference form), records the job as queued and hands it to the
-     * runner.
+     * to check their modules and ranks; a named text's reference form; a recipe's plan against its models' metadata,
+     * see {@link PlanCheck}), records the job as queued and hands it to the runner. Nothing is recorded when a check
+     * fails.
+     *
+     * @throws IncompatibleInputs when the recipe's models cannot be merged as it asks
      */
     public MergeJob submit(String body, boolean json) throws IOException {
         Output output;
@@ -67,14 +72,17 @@ public class MergeJobService {
             if (request.text().isPresent()) {
                 texts.check("parameters.text", texts.parse("parameters.text", request.text().get()));
             }
+            Map<String, ResolvedVersion> versions = new LinkedHashMap<>();
             for (String ref : request.references()) {
                 ResolvedVersion version = registry.resolve(ref);
+                versions.put(ref, version);
                 inputs.put(ref, version.exactRef());
             }
+            plans.check(request.recipe(), versions);
         }
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         MergeJob job = new MergeJob(UUID.randomUUID().toString(), JobState.QUEUED, output.model(), output.alias(),
-                body, json, inputs, 0, "queued", null, now, now);
+                body, json, inputs, 0, "queued", null, null, now, now);
         jobs.insert(job);
         events.stateChanged(job);
         runner.enqueue(job.id());

@@ -3,6 +3,7 @@ package io.emend.merger.problem;
 import io.emend.core.merge.MergeException;
 import io.emend.core.merge.recipe.RecipeException;
 import io.emend.merger.adapter.IncompatibleAdapters;
+import io.emend.merger.job.IncompatibleInputs;
 import io.emend.merger.job.InvalidRequest;
 import io.emend.merger.job.JobFinished;
 import io.emend.merger.job.JobNotFound;
@@ -41,6 +42,15 @@ public class ProblemMapper {
     @ServerExceptionMapper
     public Response merge(MergeException e, UriInfo uri) {
         return problem(400, "invalid-recipe", e.getMessage(), uri, null, List.of());
+    }
+
+    /**
+     * Models that exist but cannot be merged as the recipe asks (architecture, shapes, missing tensors, layer ranges,
+     * tokenizers, unreadable files), found by planning the recipe on their metadata before anything is queued.
+     */
+    @ServerExceptionMapper
+    public Response inputs(IncompatibleInputs e, UriInfo uri) {
+        return problem(IncompatibleInputs.STATUS, IncompatibleInputs.PROBLEM, e.getMessage(), uri, null, List.of());
     }
 
     @ServerExceptionMapper

@@ -360,7 +360,7 @@ class MergeJobResourceTest {
                 + ":2\noutput:\n  model: " + output + "\n";
         Instant now = Instant.now();
         return new MergeJob(UUID.randomUUID().toString(), JobState.QUEUED, output, null, yaml, false,
-                Map.of(source + ":1", source + ":1", source + ":2", source + ":2"), 0, "queued", null, now, now);
+                Map.of(source + ":1", source + ":1", source + ":2", source + ":2"), 0, "queued", null, null, now, now);
     }
 
 }
