@@ -98,26 +98,18 @@ public final class Q4_0Tensor implements WeightTensor {
         }
     }
 
+    /**
+     * One row at a time, unlike the other formats: Q4_0's batch-1 kernel is bound by its unpacking, not by memory (it
+     * runs as fast streamed as cache-resident), so four streams gain nothing, and both four-row forms tried were
+     * slower. On the 110m shape, one thread, thread CPU time, a decode step took 22.5 ms through a four-row kernel
+     * and 178 ms with four one-row kernels in the loop (the signature of a kernel left out of line and run as boxed
+     * Java, see KernelSpecies), against 9.1-9.6 ms one row at a time.
+     */
     @Override
     public void matVec(float[] x, int xOffset, float[] out, int outOffset, int fromRow, int toRow) {
-        float[] four = new float[RowStreams.STREAMS];
-        int steps = RowStreams.steps(fromRow, toRow);
-        for (int step = 0; step < steps; step++) {
-            int r0 = RowStreams.row(fromRow, toRow, steps, 0, step);
-            int r1 = RowStreams.row(fromRow, toRow, steps, 1, step);
-            int r2 = RowStreams.row(fromRow, toRow, steps, 2, step);
-            int r3 = RowStreams.row(fromRow, toRow, steps, 3, step);
-            if (KernelSpecies.FLOAT == null) {
-                dot4RowsScalar(r0, r1, r2, r3, x, xOffset, four);
-            } else {
-                // The species is read at the call, not held in a local: C2 compiles this loop on-stack first, where a
-                // local species is no constant (see KernelSpecies).
-                dot4RowsVector(KernelSpecies.FLOAT, r0, r1, r2, r3, x, xOffset, four);
-            }
-            out[outOffset + r0] = four[0];
-            out[outOffset + r1] = four[1];
-            out[outOffset + r2] = four[2];
-            out[outOffset + r3] = four[3];
+        var species = KernelSpecies.FLOAT;
+        for (int r = fromRow; r < toRow; r++) {
+            out[outOffset + r] = species == null ? dotScalar(r, x, xOffset) : dotVector(species, r, x, xOffset);
         }
     }
 
@@ -222,64 +214,6 @@ public final class Q4_0Tensor implements WeightTensor {
         IntVector nibble = (shift == 0 ? bytes : bytes.lanewise(VectorOperators.LSHR, shift)).and(0x0f)
                 .sub(NIBBLE_OFFSET);
         return (FloatVector) nibble.convert(VectorOperators.I2F, 0);
-    }
-
-    /**
-     * Dots of four weight rows with one activation, {@code out[0..4)}: each activation vector is loaded once for the
-     * four rows, each row has its own chain, and the per-block scale is applied once per block and row.
-     */
-    @Override
-    public void dot4RowsVector(VectorSpecies<Float> species, int row0, int row1, int row2, int row3, float[] x,
-                               int xOffset, float[] out) {
-        int lanes = species.length();
-        int parts = QUANT_BYTES / lanes;
-        FloatVector acc0 = FloatVector.zero(species);
-        FloatVector acc1 = FloatVector.zero(species);
-        FloatVector acc2 = FloatVector.zero(species);
-        FloatVector acc3 = FloatVector.zero(species);
-        long base0 = blockOffset(row0, 0);
-        long base1 = blockOffset(row1, 0);
-        long base2 = blockOffset(row2, 0);
-        long base3 = blockOffset(row3, 0);
-        for (int b = 0; b < blocksPerRow; b++) {
-            long block = (long) b * BLOCK_BYTES;
-            int xb = xOffset + b * WeightFormat.BLOCK;
-            ByteVector packed0 = packedVector(base0 + block);
-            ByteVector packed1 = packedVector(base1 + block);
-            ByteVector packed2 = packedVector(base2 + block);
-            ByteVector packed3 = packedVector(base3 + block);
-            FloatVector s0 = FloatVector.zero(species);
-            FloatVector s1 = FloatVector.zero(species);
-            FloatVector s2 = FloatVector.zero(species);
-            FloatVector s3 = FloatVector.zero(species);
-            for (int p = 0; p < parts; p++) {
-                IntVector bytes0 = packedIntsVector(species, packed0, p);
-                IntVector bytes1 = packedIntsVector(species, packed1, p);
-                IntVector bytes2 = packedIntsVector(species, packed2, p);
-                IntVector bytes3 = packedIntsVector(species, packed3, p);
-                for (int half = 0; half < 2; half++) {
-                    int shift = half * 4;
-                    FloatVector xv = FloatVector.fromArray(species, x, xb + half * QUANT_BYTES + p * lanes);
-                    s0 = nibbleVector(bytes0, shift).fma(xv, s0);
-                    s1 = nibbleVector(bytes1, shift).fma(xv, s1);
-                    s2 = nibbleVector(bytes2, shift).fma(xv, s2);
-                    s3 = nibbleVector(bytes3, shift).fma(xv, s3);
-                }
-            }
-            acc0 = s0.fma(FloatVector.broadcast(species, scale(base0 + block)), acc0);
-            acc1 = s1.fma(FloatVector.broadcast(species, scale(base1 + block)), acc1);
-            acc2 = s2.fma(FloatVector.broadcast(species, scale(base2 + block)), acc2);
-            acc3 = s3.fma(FloatVector.broadcast(species, scale(base3 + block)), acc3);
-        }
-        out[0] = acc0.reduceLanes(VectorOperators.ADD);
-        out[1] = acc1.reduceLanes(VectorOperators.ADD);
-        out[2] = acc2.reduceLanes(VectorOperators.ADD);
-        out[3] = acc3.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** A block's 16 packed bytes. */
-    private ByteVector packedVector(long at) {
-        return ByteVector.fromMemorySegment(ByteVector.SPECIES_128, data, at + SCALE_BYTES, ByteOrder.LITTLE_ENDIAN);
     }
 
     @Override

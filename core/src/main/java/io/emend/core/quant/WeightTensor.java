@@ -32,10 +32,16 @@ public sealed interface WeightTensor permits F32Tensor, F16Tensor, Q8_0Tensor, Q
     /**
      * {@code out[i] = row_i · x} for four weight rows (which may repeat), each activation load shared by the four:
      * the batch-1 kernel. {@link #matVec} gives it one row from each quarter of its range (see {@link RowStreams}),
-     * so that the four rows are four sequential streams of weights in flight at once.
+     * so that the four rows are four sequential streams of weights in flight at once. Q4_0, whose batch-1 product is
+     * bound by unpacking rather than memory, keeps one row at a time and this plain form (see its {@code matVec}).
      */
-    void dot4RowsVector(VectorSpecies<Float> species, int row0, int row1, int row2, int row3, float[] x, int xOffset,
-                        float[] out);
+    default void dot4RowsVector(VectorSpecies<Float> species, int row0, int row1, int row2, int row3, float[] x,
+                                int xOffset, float[] out) {
+        out[0] = dotVector(species, row0, x, xOffset);
+        out[1] = dotVector(species, row1, x, xOffset);
+        out[2] = dotVector(species, row2, x, xOffset);
+        out[3] = dotVector(species, row3, x, xOffset);
+    }
 
     /** The definition of {@link #dot4RowsVector}: four scalar dots. */
     default void dot4RowsScalar(int row0, int row1, int row2, int row3, float[] x, int xOffset, float[] out) {
