@@ -9,7 +9,14 @@ import io.emend.core.model.LlamaConfig;
 import io.emend.core.quant.KernelSpecies;
 import io.emend.core.quant.WeightFormat;
 import io.emend.core.quant.WeightTensor;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -23,7 +30,7 @@ import java.util.Random;
  * (the neighbours' memory traffic still does: compare before and after in the same minutes).
  * <pre>
  * java --add-modules jdk.incubator.vector -cp "bench/target/emend-bench.jar:bench/target/lib/*" \
- *     io.emend.bench.engine.DecodeProfile [--quants f32,q8_0] [--tokens 64] [--repeats 5]
+ *     io.emend.bench.engine.DecodeProfile [--quants f32,q8_0] [--tokens 64] [--repeats 5] [--huge-pages false]
  * </pre>
  */
 public final class DecodeProfile {
@@ -39,11 +46,13 @@ public final class DecodeProfile {
         List<WeightFormat> quants = List.of(WeightFormat.F32, WeightFormat.Q8_0);
         int tokens = 64;
         int repeats = 5;
+        boolean hugePages = false;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--quants" -> quants = Arrays.stream(args[i + 1].split(",")).map(WeightFormat::parse).toList();
                 case "--tokens" -> tokens = Integer.parseInt(args[i + 1]);
                 case "--repeats" -> repeats = Integer.parseInt(args[i + 1]);
+                case "--huge-pages" -> hugePages = Boolean.parseBoolean(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i] + "; known: --quants, --tokens, --repeats");
             }
         }
@@ -53,16 +62,20 @@ public final class DecodeProfile {
                 KernelSpecies.KERNELS_INLINED, EngineBench.load());
         try {
             for (WeightFormat f : quants) {
-                profile(config, model, f, tokens, repeats);
+                profile(config, model, f, tokens, repeats, hugePages);
             }
         } finally {
             model.free();
         }
     }
 
-    private static void profile(LlamaConfig config, RandomModel model, WeightFormat f, int tokens, int repeats) {
+    private static void profile(LlamaConfig config, RandomModel model, WeightFormat f, int tokens, int repeats,
+                                boolean hugePages) {
         try (Decoder decoder = new Decoder(DecoderWeights.load(config, model, QuantRule.uniform(f)), 1)) {
             DecoderWeights w = decoder.weights();
+            if (hugePages) {
+                collapseToHugePages(w, config);
+            }
             EngineBench.prefill(decoder, 128, 2, 1);
             double[] stepMs = new double[repeats];
             double[][] kindMs = new double[KINDS.length][repeats];
@@ -130,6 +143,48 @@ public final class DecodeProfile {
             }
             System.out.printf("| all products | %.3f | %.0f%% | | | |%n", products, 100 * products / step);
             System.out.printf("| rest of the step | %.3f | %.0f%% | | | |%n", step - products, 100 * (step - products) / step);
+        }
+    }
+
+    /** Linux's madvise advice: allow huge pages here; collapse the range into huge pages now (Linux 6.1+). */
+    private static final int MADV_HUGEPAGE = 14;
+    private static final int MADV_COLLAPSE = 25;
+    private static final long HUGE_PAGE = 2L << 20;
+
+    /**
+     * The question whether 4 KiB pages (TLB misses) cost the batch-1 product anything: THP is "madvise" on the VM, so
+     * the weights' off-heap memory has none. Asks the kernel for huge pages on every 2 MiB-aligned stretch of every
+     * matrix (the parts of them that fit) and prints how much it got.
+     */
+    private static void collapseToHugePages(DecoderWeights w, LlamaConfig config) {
+        try {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle madvise = linker.downcallHandle(linker.defaultLookup().find("madvise").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                            ValueLayout.JAVA_INT));
+            List<WeightTensor> all = new ArrayList<>();
+            all.add(w.head());
+            for (int l = 0; l < config.numLayers(); l++) {
+                var layer = w.layer(l);
+                all.addAll(List.of(layer.q(), layer.k(), layer.v(), layer.o(), layer.gate(), layer.up(), layer.down()));
+            }
+            int failed = 0;
+            for (WeightTensor t : all) {
+                long start = t.data().address();
+                long lo = (start + HUGE_PAGE - 1) & -HUGE_PAGE;
+                long hi = (start + t.data().byteSize()) & -HUGE_PAGE;
+                if (hi > lo) {
+                    int advised = (int) madvise.invokeExact(lo, hi - lo, MADV_HUGEPAGE);
+                    int collapsed = (int) madvise.invokeExact(lo, hi - lo, MADV_COLLAPSE);
+                    failed += advised != 0 || collapsed != 0 ? 1 : 0;
+                }
+            }
+            String rollup = Files.readAllLines(Path.of("/proc/self/smaps_rollup")).stream()
+                    .filter(l -> l.startsWith("AnonHugePages")).findFirst().orElse("AnonHugePages: ?");
+            System.out.println("huge pages asked for: " + rollup.replaceAll("\\s+", " ") + " in the process, "
+                    + failed + " madvise calls failed");
+        } catch (Throwable e) {
+            throw new IllegalStateException("madvise failed", e);
         }
     }
 
