@@ -4,6 +4,7 @@ import io.emend.core.infer.ComputePool;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.function.LongSupplier;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -53,6 +54,31 @@ final class ReadBandwidth {
                 total += s;
             }
             // Each pass reads every byte (all 0x01) once: the sums check that nothing was skipped.
+            if (total != (passes + 1) * (BYTES / Long.BYTES) * 0x0101010101010101L) {
+                throw new IllegalStateException("bandwidth loop read the wrong bytes: " + total);
+            }
+            return best;
+        }
+    }
+
+    /**
+     * One thread's bandwidth, on the calling thread, timed by {@code clock} (nanoseconds: the thread's CPU time where
+     * the machine is shared, so that descheduling does not count); best of {@code passes} after one untimed.
+     */
+    static double measureOnCaller(int passes, LongSupplier clock) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(BYTES, 4096);
+            seg.fill((byte) 1);
+            long total = 0;
+            double best = 0;
+            for (int pass = -1; pass < passes; pass++) {
+                long t0 = clock.getAsLong();
+                total += sum(seg, 0, BYTES);
+                double seconds = (clock.getAsLong() - t0) / 1e9;
+                if (pass >= 0) {
+                    best = Math.max(best, BYTES / seconds);
+                }
+            }
             if (total != (passes + 1) * (BYTES / Long.BYTES) * 0x0101010101010101L) {
                 throw new IllegalStateException("bandwidth loop read the wrong bytes: " + total);
             }

@@ -97,9 +97,24 @@ public final class F16Tensor implements WeightTensor {
 
     @Override
     public void matVec(float[] x, int xOffset, float[] out, int outOffset, int fromRow, int toRow) {
-        var species = KernelSpecies.FLOAT;
-        for (int r = fromRow; r < toRow; r++) {
-            out[outOffset + r] = species == null ? dotScalar(r, x, xOffset) : dotVector(species, r, x, xOffset);
+        float[] four = new float[RowStreams.STREAMS];
+        int steps = RowStreams.steps(fromRow, toRow);
+        for (int step = 0; step < steps; step++) {
+            int r0 = RowStreams.row(fromRow, toRow, steps, 0, step);
+            int r1 = RowStreams.row(fromRow, toRow, steps, 1, step);
+            int r2 = RowStreams.row(fromRow, toRow, steps, 2, step);
+            int r3 = RowStreams.row(fromRow, toRow, steps, 3, step);
+            if (KernelSpecies.FLOAT == null) {
+                dot4RowsScalar(r0, r1, r2, r3, x, xOffset, four);
+            } else {
+                // The species is read at the call, not held in a local: C2 compiles this loop on-stack first, where a
+                // local species is no constant (see KernelSpecies).
+                dot4RowsVector(KernelSpecies.FLOAT, r0, r1, r2, r3, x, xOffset, four);
+            }
+            out[outOffset + r0] = four[0];
+            out[outOffset + r1] = four[1];
+            out[outOffset + r2] = four[2];
+            out[outOffset + r3] = four[3];
         }
     }
 
@@ -194,6 +209,48 @@ public final class F16Tensor implements WeightTensor {
             sum += Float.float16ToFloat(data.get(LE_SHORT, base + (long) i * Short.BYTES)) * x[xOffset + i];
         }
         return sum;
+    }
+
+    @Override
+    public void dot4RowsVector(VectorSpecies<Float> species, int row0, int row1, int row2, int row3, float[] x,
+                               int xOffset, float[] out) {
+        VectorSpecies<Short> halves = halfSpecies(species);
+        long rowBytes = (long) cols * Short.BYTES;
+        long base0 = row0 * rowBytes;
+        long base1 = row1 * rowBytes;
+        long base2 = row2 * rowBytes;
+        long base3 = row3 * rowBytes;
+        int lanes = species.length();
+        FloatVector acc0 = FloatVector.zero(species);
+        FloatVector acc1 = FloatVector.zero(species);
+        FloatVector acc2 = FloatVector.zero(species);
+        FloatVector acc3 = FloatVector.zero(species);
+        int i = 0;
+        int bound = species.loopBound(cols);
+        for (; i < bound; i += lanes) {
+            FloatVector xv = FloatVector.fromArray(species, x, xOffset + i);
+            long at = (long) i * Short.BYTES;
+            acc0 = widenVector(species, halves, data, base0 + at).fma(xv, acc0);
+            acc1 = widenVector(species, halves, data, base1 + at).fma(xv, acc1);
+            acc2 = widenVector(species, halves, data, base2 + at).fma(xv, acc2);
+            acc3 = widenVector(species, halves, data, base3 + at).fma(xv, acc3);
+        }
+        float s0 = acc0.reduceLanes(VectorOperators.ADD);
+        float s1 = acc1.reduceLanes(VectorOperators.ADD);
+        float s2 = acc2.reduceLanes(VectorOperators.ADD);
+        float s3 = acc3.reduceLanes(VectorOperators.ADD);
+        for (; i < cols; i++) {
+            float xi = x[xOffset + i];
+            long at = (long) i * Short.BYTES;
+            s0 += Float.float16ToFloat(data.get(LE_SHORT, base0 + at)) * xi;
+            s1 += Float.float16ToFloat(data.get(LE_SHORT, base1 + at)) * xi;
+            s2 += Float.float16ToFloat(data.get(LE_SHORT, base2 + at)) * xi;
+            s3 += Float.float16ToFloat(data.get(LE_SHORT, base3 + at)) * xi;
+        }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
     }
 
     @Override

@@ -98,11 +98,20 @@ public final class Q4_0Tensor implements WeightTensor {
         }
     }
 
+    /**
+     * One row at a time, unlike the other formats: Q4_0's batch-1 kernel is bound by its unpacking, not by memory (it
+     * runs as fast streamed as cache-resident), so four streams gain nothing, and both four-row forms tried were
+     * slower. On the 110m shape, one thread, thread CPU time, a decode step took 22.5 ms through a four-row kernel
+     * and 178 ms with four one-row kernels in the loop (the signature of a kernel left out of line and run as boxed
+     * Java, see KernelSpecies), against 9.1-9.6 ms one row at a time.
+     */
     @Override
     public void matVec(float[] x, int xOffset, float[] out, int outOffset, int fromRow, int toRow) {
-        var species = KernelSpecies.FLOAT;
         for (int r = fromRow; r < toRow; r++) {
-            out[outOffset + r] = species == null ? dotScalar(r, x, xOffset) : dotVector(species, r, x, xOffset);
+            // The species is read at the call, not held in a local: C2 may compile this loop on-stack first, where a
+            // local species is no constant (see KernelSpecies).
+            out[outOffset + r] = KernelSpecies.FLOAT == null ? dotScalar(r, x, xOffset)
+                    : dotVector(KernelSpecies.FLOAT, r, x, xOffset);
         }
     }
 
@@ -150,24 +159,16 @@ public final class Q4_0Tensor implements WeightTensor {
 
     @Override
     public float dotVector(VectorSpecies<Float> species, int row, float[] x, int xOffset) {
-        // Two blocks per iteration into two accumulators, as in Q8_0Tensor: two chains of the per-block scale FMA.
-        FloatVector acc0 = FloatVector.zero(species);
-        FloatVector acc1 = FloatVector.zero(species);
-        int b = 0;
-        for (; b + 1 < blocksPerRow; b += 2) {
+        // One block per iteration and one chain: the unpacking between two scale FMAs hides their latency, and a
+        // loop body with two blocks (and a third for an odd count) passed C2's node budget once inlined into matVec,
+        // which then left the scale read out of line and ran the decode 2.5x slower in about every other JVM.
+        FloatVector acc = FloatVector.zero(species);
+        for (int b = 0; b < blocksPerRow; b++) {
             long at = blockOffset(row, b);
-            int xb = xOffset + b * WeightFormat.BLOCK;
-            acc0 = blockVector(species, at, x, xb).fma(FloatVector.broadcast(species, scale(at)), acc0);
-            long next = at + BLOCK_BYTES;
-            acc1 = blockVector(species, next, x, xb + WeightFormat.BLOCK)
-                    .fma(FloatVector.broadcast(species, scale(next)), acc1);
+            acc = blockVector(species, at, x, xOffset + b * WeightFormat.BLOCK)
+                    .fma(FloatVector.broadcast(species, scale(at)), acc);
         }
-        if (b < blocksPerRow) {
-            long at = blockOffset(row, b);
-            acc0 = blockVector(species, at, x, xOffset + b * WeightFormat.BLOCK)
-                    .fma(FloatVector.broadcast(species, scale(at)), acc0);
-        }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 
     /** Unscaled dot of one block's 32 nibbles (low nibbles first) with {@code x[xb..xb+32)}, lane-wise. */

@@ -88,56 +88,76 @@ public final class Q8_0Tensor implements WeightTensor {
 
     @Override
     public void matVec(float[] x, int xOffset, float[] out, int outOffset, int fromRow, int toRow) {
-        if (KernelSpecies.FLOAT == null) {
-            for (int r = fromRow; r < toRow; r++) {
-                out[outOffset + r] = dotScalar(r, x, xOffset);
+        float[] four = new float[RowStreams.STREAMS];
+        int steps = RowStreams.steps(fromRow, toRow);
+        for (int step = 0; step < steps; step++) {
+            int r0 = RowStreams.row(fromRow, toRow, steps, 0, step);
+            int r1 = RowStreams.row(fromRow, toRow, steps, 1, step);
+            int r2 = RowStreams.row(fromRow, toRow, steps, 2, step);
+            int r3 = RowStreams.row(fromRow, toRow, steps, 3, step);
+            if (KernelSpecies.FLOAT == null) {
+                dot4RowsScalar(r0, r1, r2, r3, x, xOffset, four);
+            } else {
+                // The species is read at the call, not held in a local: C2 compiles this loop on-stack first, where a
+                // local species is no constant (see KernelSpecies).
+                dot4RowsVector(KernelSpecies.FLOAT, r0, r1, r2, r3, x, xOffset, four);
             }
-            return;
-        }
-        float[] two = new float[2];
-        for (int r = fromRow; r < toRow; r += 2) {
-            // An odd last row is paired with itself: one kernel in this compiled method (see KernelSpecies).
-            int next = Math.min(r + 1, toRow - 1);
-            dot2Vector(KernelSpecies.FLOAT, r, next, x, xOffset, two);
-            out[outOffset + r] = two[0];
-            out[outOffset + next] = two[1];
+            out[outOffset + r0] = four[0];
+            out[outOffset + r1] = four[1];
+            out[outOffset + r2] = four[2];
+            out[outOffset + r3] = four[3];
         }
     }
 
     /**
-     * Dots of two weight rows with one activation, {@code out[0..2)}: each activation vector is loaded once for both
-     * rows, and the two rows' chains are independent. The batch-1 decode kernel.
+     * Dots of four weight rows with one activation, {@code out[0..4)}: each activation vector is loaded once for the
+     * four rows, each row has its own chain, and the per-block scale is applied once per block and row.
      */
     @Override
-    public void dot2Vector(VectorSpecies<Float> species, int row0, int row1, float[] x, int xOffset, float[] out) {
+    public void dot4RowsVector(VectorSpecies<Float> species, int row0, int row1, int row2, int row3, float[] x,
+                               int xOffset, float[] out) {
         VectorSpecies<Byte> bytes = byteSpecies(species);
         int lanes = species.length();
         int perLoad = bytes.length();
         int parts = perLoad / lanes;
         FloatVector acc0 = FloatVector.zero(species);
         FloatVector acc1 = FloatVector.zero(species);
+        FloatVector acc2 = FloatVector.zero(species);
+        FloatVector acc3 = FloatVector.zero(species);
         long base0 = blockOffset(row0, 0);
         long base1 = blockOffset(row1, 0);
+        long base2 = blockOffset(row2, 0);
+        long base3 = blockOffset(row3, 0);
         for (int b = 0; b < blocksPerRow; b++) {
-            long at0 = base0 + (long) b * BLOCK_BYTES;
-            long at1 = base1 + (long) b * BLOCK_BYTES;
+            long block = (long) b * BLOCK_BYTES;
             int xb = xOffset + b * WeightFormat.BLOCK;
             FloatVector s0 = FloatVector.zero(species);
             FloatVector s1 = FloatVector.zero(species);
+            FloatVector s2 = FloatVector.zero(species);
+            FloatVector s3 = FloatVector.zero(species);
             for (int j = 0; j < WeightFormat.BLOCK; j += perLoad) {
-                ByteVector q0 = ByteVector.fromMemorySegment(bytes, data, at0 + SCALE_BYTES + j, ByteOrder.LITTLE_ENDIAN);
-                ByteVector q1 = ByteVector.fromMemorySegment(bytes, data, at1 + SCALE_BYTES + j, ByteOrder.LITTLE_ENDIAN);
+                long q = block + SCALE_BYTES + j;
+                ByteVector q0 = ByteVector.fromMemorySegment(bytes, data, base0 + q, ByteOrder.LITTLE_ENDIAN);
+                ByteVector q1 = ByteVector.fromMemorySegment(bytes, data, base1 + q, ByteOrder.LITTLE_ENDIAN);
+                ByteVector q2 = ByteVector.fromMemorySegment(bytes, data, base2 + q, ByteOrder.LITTLE_ENDIAN);
+                ByteVector q3 = ByteVector.fromMemorySegment(bytes, data, base3 + q, ByteOrder.LITTLE_ENDIAN);
                 for (int p = 0; p < parts; p++) {
                     FloatVector xv = FloatVector.fromArray(species, x, xb + j + p * lanes);
                     s0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, species, p)).fma(xv, s0);
                     s1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, species, p)).fma(xv, s1);
+                    s2 = ((FloatVector) q2.convertShape(VectorOperators.B2F, species, p)).fma(xv, s2);
+                    s3 = ((FloatVector) q3.convertShape(VectorOperators.B2F, species, p)).fma(xv, s3);
                 }
             }
-            acc0 = s0.fma(FloatVector.broadcast(species, scale(at0)), acc0);
-            acc1 = s1.fma(FloatVector.broadcast(species, scale(at1)), acc1);
+            acc0 = s0.fma(FloatVector.broadcast(species, scale(base0 + block)), acc0);
+            acc1 = s1.fma(FloatVector.broadcast(species, scale(base1 + block)), acc1);
+            acc2 = s2.fma(FloatVector.broadcast(species, scale(base2 + block)), acc2);
+            acc3 = s3.fma(FloatVector.broadcast(species, scale(base3 + block)), acc3);
         }
         out[0] = acc0.reduceLanes(VectorOperators.ADD);
         out[1] = acc1.reduceLanes(VectorOperators.ADD);
+        out[2] = acc2.reduceLanes(VectorOperators.ADD);
+        out[3] = acc3.reduceLanes(VectorOperators.ADD);
     }
 
     @Override

@@ -30,12 +30,25 @@ public sealed interface WeightTensor permits F32Tensor, F16Tensor, Q8_0Tensor, Q
     float dotVector(VectorSpecies<Float> species, int row, float[] x, int xOffset);
 
     /**
-     * {@code out[0] = row0 · x}, {@code out[1] = row1 · x} (rows may be equal): the batch-1 kernel of the formats
-     * whose {@link #matVec} takes rows two at a time, sharing each activation load between them.
+     * {@code out[i] = row_i · x} for four weight rows (which may repeat), each activation load shared by the four:
+     * the batch-1 kernel. {@link #matVec} gives it one row from each quarter of its range (see {@link RowStreams}),
+     * so that the four rows are four sequential streams of weights in flight at once. Q4_0, whose batch-1 product is
+     * bound by unpacking rather than memory, keeps one row at a time and this plain form (see its {@code matVec}).
      */
-    default void dot2Vector(VectorSpecies<Float> species, int row0, int row1, float[] x, int xOffset, float[] out) {
+    default void dot4RowsVector(VectorSpecies<Float> species, int row0, int row1, int row2, int row3, float[] x,
+                                int xOffset, float[] out) {
         out[0] = dotVector(species, row0, x, xOffset);
         out[1] = dotVector(species, row1, x, xOffset);
+        out[2] = dotVector(species, row2, x, xOffset);
+        out[3] = dotVector(species, row3, x, xOffset);
+    }
+
+    /** The definition of {@link #dot4RowsVector}: four scalar dots. */
+    default void dot4RowsScalar(int row0, int row1, int row2, int row3, float[] x, int xOffset, float[] out) {
+        out[0] = dotScalar(row0, x, xOffset);
+        out[1] = dotScalar(row1, x, xOffset);
+        out[2] = dotScalar(row2, x, xOffset);
+        out[3] = dotScalar(row3, x, xOffset);
     }
 
     /**
@@ -68,7 +81,10 @@ public sealed interface WeightTensor permits F32Tensor, F16Tensor, Q8_0Tensor, Q
         readRowScalar(row, out, outOffset);
     }
 
-    /** {@code out[outOffset + r] = row r · x} for rows {@code [fromRow, toRow)}. */
+    /**
+     * {@code out[outOffset + r] = row r · x} for rows {@code [fromRow, toRow)}: the batch-1 product, four rows at a
+     * time through {@link #dot4RowsVector}, one from each quarter of the range.
+     */
     void matVec(float[] x, int xOffset, float[] out, int outOffset, int fromRow, int toRow);
 
     /**

@@ -53,7 +53,7 @@ final class KernelAssertions {
         return s;
     }
 
-    /** dot, dot4, matVec and matMul: vector at every width against scalar, and both against the exact dot. */
+    /** dot, dot4Rows, dot4, matVec and matMul: vector at every width against scalar, and both against the exact dot. */
     static void assertKernelsAgree(WeightTensor t, Random random) {
         int xOffset = 3; // activations deliberately not at the array start
         float[][] xs = new float[5][];
@@ -80,16 +80,18 @@ final class KernelAssertions {
                     assertEquals(scalar, t.dotVector(s, row, x, xOffset), tol, s + " dot, row " + row);
                 }
             }
-            float[] two = new float[2];
-            int other = (row + 1) % t.rows();
+            float[] fourRows = new float[4];
+            int[] rows = {row, (row + 1) % t.rows(), row, (row + 2) % t.rows()}; // a repeated row, as matVec's tail has
             for (VectorSpecies<Float> s : WIDTHS) {
-                for (int pair : new int[] {other, row}) {
-                    t.dot2Vector(s, row, pair, xs[1], xOffset, two);
-                    assertEquals(t.dotScalar(row, xs[1], xOffset), two[0], tolerance(t, row, xs[1], xOffset),
-                            s + " dot2 first, row " + row);
-                    assertEquals(t.dotScalar(pair, xs[1], xOffset), two[1], tolerance(t, pair, xs[1], xOffset),
-                            s + " dot2 second, row " + pair);
+                t.dot4RowsVector(s, rows[0], rows[1], rows[2], rows[3], xs[1], xOffset, fourRows);
+                for (int i = 0; i < 4; i++) {
+                    assertEquals(t.dotScalar(rows[i], xs[1], xOffset), fourRows[i], tolerance(t, rows[i], xs[1], xOffset),
+                            s + " dot4Rows " + i + ", row " + rows[i]);
                 }
+            }
+            t.dot4RowsScalar(rows[0], rows[1], rows[2], rows[3], xs[1], xOffset, fourRows);
+            for (int i = 0; i < 4; i++) {
+                assertEquals(t.dotScalar(rows[i], xs[1], xOffset), fourRows[i], "scalar dot4Rows " + i);
             }
             float[] four = new float[4];
             for (VectorSpecies<Float> s : WIDTHS) {
@@ -100,12 +102,21 @@ final class KernelAssertions {
                 }
             }
         }
+        // Every row range, so that each way of cutting it into four streams (and repeating the last row) is covered;
+        // rows outside the range must stay untouched.
         for (int from = 0; from < t.rows(); from++) {
-            float[] part = new float[t.rows()];
-            t.matVec(xs[2], xOffset, part, 0, from, t.rows());
-            for (int row = 0; row < t.rows(); row++) {
-                assertEquals(row < from ? 0f : t.dotScalar(row, xs[2], xOffset), part[row],
-                        tolerance(t, row, xs[2], xOffset), "matVec from " + from + ", row " + row);
+            for (int to = from + 1; to <= t.rows(); to++) {
+                float[] part = new float[t.rows()];
+                java.util.Arrays.fill(part, Float.NaN);
+                t.matVec(xs[2], xOffset, part, 0, from, to);
+                for (int row = 0; row < t.rows(); row++) {
+                    if (row < from || row >= to) {
+                        assertTrue(Float.isNaN(part[row]), "matVec [" + from + ", " + to + ") wrote row " + row);
+                    } else {
+                        assertEquals(t.dotScalar(row, xs[2], xOffset), part[row], tolerance(t, row, xs[2], xOffset),
+                                "matVec [" + from + ", " + to + "), row " + row);
+                    }
+                }
             }
         }
         float[] out = new float[t.rows() + 2];

@@ -31,7 +31,8 @@ class Q4_0TensorTest {
         try (Arena arena = Arena.ofConfined()) {
             for (int cols : new int[] {32, 96, 288}) {
                 for (int shift : new int[] {0, 1, 9}) {
-                    var t = random(arena, random, 3, cols, shift,
+                    int rows = shift == 1 ? 13 : 3; // 13 rows: matVec's four streams of unequal length
+                    var t = random(arena, random, rows, cols, shift,
                             () -> Float.floatToFloat16((float) (random.nextGaussian() * 0.01)));
                     KernelAssertions.assertKernelsAgree(t, random);
                 }
