@@ -31,7 +31,8 @@ import java.util.Optional;
  *   <li>the materialized edited model in F32, Q8_0 and Q4_0 (every projection quantized);</li>
  *   <li>the unchanged base quantized with the edit factors served as a low-rank delta on top (serving's way);</li>
  *   <li>a merge of the edited model with another full fine-tune of the same base (task arithmetic, weights 1 and 1:
- *       both task vectors added; and a linear soup at 0.5 each, which halves each task vector).</li>
+ *       both task vectors added; and a linear soup at 0.5 each, which halves each task vector), beside that other
+ *       fine-tune on its own, the reference for the merges' neighborhood.</li>
  * </ul>
  * Retention is each score over the same score of the F32 edited model.
  */
@@ -69,6 +70,12 @@ final class EditRetention {
                     row(out, "base " + f + " without the edit", score(d, null, tokenizer, requests), reference);
                 }
             }
+        }
+        // Task arithmetic of the unedited model with the partner is the partner itself: its row is the neighborhood
+        // the merge would have without any edit, so the merge rows' drop can be told apart from the partner's own.
+        try (Decoder d = Decoder.load(other, Optional.empty(), QuantRule.uniform(WeightFormat.F32), threads)) {
+            row(out, "the other fine-tune alone (= task arithmetic of the unedited model with it), F32",
+                    score(d, null, tokenizer, requests), reference);
         }
         for (String recipe : List.of(
                 "merge_method: task_arithmetic\nbase_model: base\nmodels: [{model: edited, parameters: {weight: 1}}, "

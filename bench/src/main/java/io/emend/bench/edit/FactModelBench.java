@@ -9,6 +9,7 @@ import io.emend.core.edit.KeyStatistics;
 import io.emend.core.edit.KnowledgeEditor;
 import io.emend.core.edit.PreparedEdit;
 import io.emend.core.edit.Progress;
+import io.emend.core.edit.TargetValue;
 import io.emend.core.edit.alphaedit.AlphaEditParams;
 import io.emend.core.edit.alphaedit.AlphaEditor;
 import io.emend.core.edit.memit.MemitEditor;
@@ -21,11 +22,14 @@ import io.emend.core.tokenizer.Tokenizer;
 import io.emend.core.train.FineTuneMetrics;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -43,14 +47,16 @@ import java.util.Optional;
  *     -cp "bench/target/classes:bench/target/lib/*" io.emend.bench.edit.FactModelBench \
  *     --fixtures ../shared/fixtures --work /tmp/fact-bench [--editable 1000 --neighbors 200] \
  *     [--hidden 256 --intermediate 1024 --layers 4 --epochs 40 --lr 2e-3 --batch 16] \
- *     [--counts 1,10,100,1000] [--methods memit,alphaedit] [--lambda F] [--clamp C] [--edit-layers 0,1,2]
+ *     [--counts 1,10,100,1000] [--methods memit,alphaedit] [--lambda F[,F...]] [--clamp C]
+ *     [--edit-layers 0,1,2[/1,2...]]
  *     [--retention N] [--short-names | --name-tokens] [--subject-last] [--trace N] [--train-only]
  * </pre>
  * Names are invented syllables unless {@code --short-names} (known words, {@link FactCorpus.Names#WORDS}) or
  * {@code --name-tokens} (a family name that is one token of its own, {@link FactCorpus.Names#TOKEN}); the phrasings put
  * the subject first unless {@code --subject-last} ({@link FactCorpus.Phrasing#SUBJECT_LAST}: relation first, subject
  * last, values with distinct first tokens). With {@code --trace N} a {@link CausalTrace} of N facts the model knows is
- * printed before the edits; {@code --train-only} stops after it. The corpus has {@code editable + neighbors} people; counts above {@code editable} are skipped. The trained model is
+ * printed before the edits; {@code --train-only} stops after it. Several λ factors and layer ranges run every
+ * combination; MEMIT finds its targets once per count and last layer for them. The corpus has {@code editable + neighbors} people; counts above {@code editable} are skipped. The trained model is
  * kept under {@code WORK} (named by its shape and training settings) and reused by later runs.
  */
 public final class FactModelBench {
@@ -69,8 +75,8 @@ public final class FactModelBench {
         int layers = 4;
         int epochs = 40;
         double lr = 2e-3;
-        Optional<List<Integer>> editLayers = Optional.empty();
-        double lambdaFactor = Double.NaN;
+        List<Optional<List<Integer>>> layerSets = List.of(Optional.empty());
+        List<Double> lambdaFactors = List.of(Double.NaN);
         double clamp = Double.NaN;
         int retention = 0;
         boolean trainOnly = false;
@@ -93,9 +99,9 @@ public final class FactModelBench {
                 case "--epochs" -> epochs = Integer.parseInt(v);
                 case "--lr" -> lr = Double.parseDouble(v);
                 case "--batch" -> batch = Integer.parseInt(v);
-                case "--edit-layers" -> editLayers = Optional.of(Arrays.stream(v.split(",")).map(Integer::parseInt)
-                        .toList());
-                case "--lambda" -> lambdaFactor = Double.parseDouble(v);
+                case "--edit-layers" -> layerSets = Arrays.stream(v.split("/")).map(set -> Optional.of(
+                        Arrays.stream(set.split(",")).map(Integer::parseInt).toList())).toList();
+                case "--lambda" -> lambdaFactors = Arrays.stream(v.split(",")).map(Double::parseDouble).toList();
                 case "--clamp" -> clamp = Double.parseDouble(v);
                 case "--retention" -> retention = Integer.parseInt(v);
                 case "--editable" -> editable = Integer.parseInt(v);
@@ -175,32 +181,51 @@ public final class FactModelBench {
                         continue;
                     }
                     EditMethod method = EditMethod.parse(name);
-                    KnowledgeEditor editor = editor(method, model, editLayers, lambdaFactor, clamp);
                     List<EditRequest> requests = new ArrayList<>(allEdits.subList(0, n));
                     List<PreparedEdit> prepared = PreparedEdit.prepare(requests, tokenizer, model, prefixes,
                             EditDefaults.MAX_EDITS);
-                    long start = System.nanoTime();
-                    EditDelta delta = editor.edit(model, EditDelta.empty(name), prepared, stats, Progress.NONE);
-                    double seconds = (System.nanoTime() - start) / 1e9;
-                    String loadAfter = load();
-                    EditEvaluation e = EditEvaluation.measure(model, tokenizer, requests, delta, Optional.of(heldOut),
-                            Math.min(n, 10));
-                    new EditRun(name, editor.layers(), lambda(editor), n, e, seconds, loadAfter).print(System.out);
-                    if (n <= 10) {
-                        for (CounterFactScores.EditScore x : e.scores().edits()) {
-                            x.efficacyAfter().filter(c -> !c.success()).ifPresent(c -> System.out.printf(
-                                    "    missed: %s -> %s (log p %.2f vs %.2f)%n", requests.get(x.index())
-                                            .filledPrompt(), requests.get(x.index()).targetNew(), c.preferred(),
-                                    c.other()));
+                    // MEMIT's targets depend on the last edited layer only: found once per count and last layer, and
+                    // spread for every layer range and λ; their time counts in every row that uses them.
+                    Map<Integer, Targets> targets = new HashMap<>();
+                    for (Optional<List<Integer>> layerSet : layerSets) {
+                        for (double lambdaFactor : lambdaFactors) {
+                            KnowledgeEditor editor = editor(method, model, layerSet, lambdaFactor, clamp);
+                            long start = System.nanoTime();
+                            EditDelta delta;
+                            double seconds;
+                            if (editor instanceof MemitEditor m && method == EditMethod.MEMIT) {
+                                Targets t = targets.computeIfAbsent(m.layers().getLast(), last -> Targets.find(m,
+                                        model, prepared));
+                                start = System.nanoTime();
+                                delta = m.spread(model, EditDelta.empty(name), prepared, t.values(), stats,
+                                        Progress.NONE);
+                                seconds = t.seconds() + (System.nanoTime() - start) / 1e9;
+                                t.print(System.out);
+                            } else {
+                                delta = editor.edit(model, EditDelta.empty(name), prepared, stats, Progress.NONE);
+                                seconds = (System.nanoTime() - start) / 1e9;
+                            }
+                            String loadAfter = load();
+                            EditEvaluation e = EditEvaluation.measure(model, tokenizer, requests, delta,
+                                    Optional.of(heldOut), Math.min(n, 10));
+                            new EditRun(name, editor.layers(), lambda(editor), n, e, seconds, loadAfter)
+                                    .print(System.out);
+                            if (n <= 10) {
+                                for (CounterFactScores.EditScore x : e.scores().edits()) {
+                                    x.efficacyAfter().filter(c -> !c.success()).ifPresent(c -> System.out.printf(
+                                            "    missed: %s -> %s (log p %.2f vs %.2f)%n", requests.get(x.index())
+                                                    .filledPrompt(), requests.get(x.index()).targetNew(),
+                                            c.preferred(), c.other()));
+                                }
+                            }
+                            if (n == retention) {
+                                Path edited = work.resolve("edited-" + name + "-" + n);
+                                deleteTree(edited);
+                                EditDeltaCheckpoint.materialize(delta, trained, edited);
+                                EditRetention.report(name, trained, edited, delta, requests,
+                                        other(trained, work, names, phrasing), work, tokenizer, System.out);
+                            }
                         }
-                    }
-                    if (n == retention) {
-                        Path edited = work.resolve("edited-" + name + "-" + n);
-                        deleteTree(edited);
-                        EditDeltaCheckpoint.materialize(delta, trained, edited);
-                        EditRetention.report(name, trained, edited, delta, requests, other(trained, work), work,
-                                tokenizer, System.out);
-
                     }
                 }
             }
@@ -208,17 +233,42 @@ public final class FactModelBench {
     }
 
     /**
-     * Another full fine-tune of the fact model, on facts of 30 people it has never seen (10 epochs): the model an edited
-     * version is merged with in the retention check. Trained once per work directory.
+     * MEMIT's targets for one count and last layer, with the time it took to find them and how close they came: the
+     * mean NLL of the new value per token in the last Adam step's forward, and how many stayed above ln 2 (P(new) under one half, a target
+     * the spreading cannot make hold however fully it writes it).
      */
-    static Path other(Path trained, Path work) throws IOException {
-        Path other = work.resolve("other-finetune");
+    record Targets(List<TargetValue> values, double seconds) {
+
+        static Targets find(MemitEditor editor, Transformer model, List<PreparedEdit> edits) {
+            long start = System.nanoTime();
+            List<TargetValue> v = editor.targets(model, EditDelta.empty(editor.method().id()), edits, Progress.NONE);
+            return new Targets(v, (System.nanoTime() - start) / 1e9);
+        }
+
+        void print(PrintStream out) {
+            out.printf("    targets: %.1f s, mean NLL %.3f, %d of %d above ln 2%n", seconds,
+                    values.stream().mapToDouble(TargetValue::nll).average().orElse(Double.NaN),
+                    values.stream().filter(t -> t.nll() > Math.log(2)).count(), values.size());
+        }
+    }
+
+    /**
+     * Another full fine-tune of the fact model, on facts of 30 people it has never seen, named and phrased as the edited
+     * model's corpus is (10 epochs): the model an edited version is merged with in the retention check. A partner
+     * trained in another phrasing would move the shared weights without teaching the model anything it reads the way
+     * the edited facts are read, which is not the merge a user makes. Trained once per work directory and phrasing.
+     */
+    static Path other(Path trained, Path work, FactCorpus.Names names, FactCorpus.Phrasing phrasing)
+            throws IOException {
+        Path other = work.resolve("other-finetune" + (phrasing == FactCorpus.Phrasing.SUBJECT_LAST ? "-subjlast" : ""));
         if (!Files.exists(other.resolve("config.json"))) {
-            FactCorpus fresh = FactCorpus.generate(30, 99);
+            // A family name of one token of its own exists only for the trained people; new people get syllables.
+            FactCorpus fresh = FactCorpus.generate(30, 99,
+                    names == FactCorpus.Names.TOKEN ? FactCorpus.Names.SYLLABLES : names, phrasing);
             long t0 = System.nanoTime();
             FineTuneMetrics m = FactModel.train(trained, fresh.trainingSentences(), other, 10, 1e-3, 8, 5, line -> { });
-            System.out.printf("other fine-tune (30 new people, 10 epochs): %.0f s, final loss %.3f; it knows %.3f of "
-                            + "its new facts%n", (System.nanoTime() - t0) / 1e9, m.trainLoss(),
+            System.out.printf("other fine-tune (30 new people, %s, 10 epochs): %.0f s, final loss %.3f; it knows %.3f "
+                            + "of its new facts%n", phrasing, (System.nanoTime() - t0) / 1e9, m.trainLoss(),
                     knows(other, fresh.knowledge(0, 30, false)));
         }
         return other;

@@ -204,25 +204,46 @@ public record Matrix(int rows, int cols, double[] values) {
                 l[i * n + j] = s / ljj;
             }
         }
-        Matrix x = zeros(n, b.cols);
-        double[] y = new double[n];
-        for (int c = 0; c < b.cols; c++) {
-            for (int i = 0; i < n; i++) {
-                double s = b.values[i * b.cols + c];
-                for (int k = 0; k < i; k++) {
-                    s -= l[i * n + k] * y[k];
+        // Both substitutions run a row of every right-hand side at once: each row of the result is a combination of
+        // earlier (later) rows, read and written contiguously. A column at a time walks L and X with a stride of a
+        // row, which for MEMIT's 1,000 edits over a 2,048-wide key made the substitution slower than the factorisation.
+        int m = b.cols;
+        double[] y = b.values.clone();
+        for (int i = 0; i < n; i++) {
+            int row = i * m;
+            for (int k = 0; k < i; k++) {
+                double lik = l[i * n + k];
+                if (lik == 0) {
+                    continue;
                 }
-                y[i] = s / l[i * n + i];
+                int from = k * m;
+                for (int c = 0; c < m; c++) {
+                    y[row + c] -= lik * y[from + c];
+                }
             }
-            for (int i = n - 1; i >= 0; i--) {
-                double s = y[i];
-                for (int k = i + 1; k < n; k++) {
-                    s -= l[k * n + i] * x.values[k * b.cols + c];
-                }
-                x.values[i * b.cols + c] = s / l[i * n + i];
+            double inverse = 1 / l[i * n + i];
+            for (int c = 0; c < m; c++) {
+                y[row + c] *= inverse;
             }
         }
-        return x;
+        for (int i = n - 1; i >= 0; i--) {
+            int row = i * m;
+            for (int k = i + 1; k < n; k++) {
+                double lki = l[k * n + i];
+                if (lki == 0) {
+                    continue;
+                }
+                int from = k * m;
+                for (int c = 0; c < m; c++) {
+                    y[row + c] -= lki * y[from + c];
+                }
+            }
+            double inverse = 1 / l[i * n + i];
+            for (int c = 0; c < m; c++) {
+                y[row + c] *= inverse;
+            }
+        }
+        return new Matrix(n, m, y);
     }
 
     /**

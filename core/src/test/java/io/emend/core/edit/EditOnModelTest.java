@@ -135,6 +135,45 @@ class EditOnModelTest {
         assertEquals(1.0, cosine(rome.factors().get(w).v(), memit.factors().get(w).v()), 1e-4);
     }
 
+    /**
+     * The bench finds MEMIT's targets once and spreads them at several λ: spreading found targets must give the edit's
+     * own factors, and a heavier covariance weight must write less of the same targets at the first layer (‖ΔW‖ falls
+     * as λ grows: the least-squares update is {@code R Kᵀ (λC + K Kᵀ)⁻¹}).
+     */
+    @Test
+    void memitTargetsFoundOnceSpreadAsTheEditDoes() {
+        MemitEditor editor = new MemitEditor(new MemitParams(List.of(1, 2), 17.2, target(0.75)));
+        EditDelta whole = editor.edit(model, EditDelta.empty("memit"), lily, stats, Progress.NONE);
+        List<TargetValue> targets = editor.targets(model, EditDelta.empty("memit"), lily, Progress.NONE);
+        EditDelta spread = editor.spread(model, EditDelta.empty("memit"), lily, targets, stats, Progress.NONE);
+        EditDelta heavier = new MemitEditor(new MemitParams(List.of(1, 2), 172, target(0.75))).spread(model,
+                EditDelta.empty("memit"), lily, targets, stats, Progress.NONE);
+        for (int layer : List.of(1, 2)) {
+            String w = model.mlpDownProjection(layer);
+            float[] a = whole.factors().get(w).dense();
+            float[] b = spread.factors().get(w).dense();
+            // The same single-threaded computation twice: the target search and the solve are deterministic, so the
+            // factors agree to F32 rounding of identical sums.
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(a[i], b[i], 1e-6 * (1 + Math.abs(a[i])), "layer " + layer + " entry " + i);
+            }
+        }
+        // At the first layer both spread the same residual share; later layers get what earlier ones left, which
+        // differs between the two.
+        String first = model.mlpDownProjection(1);
+        double light = norm(spread.factors().get(first).dense());
+        double heavy = norm(heavier.factors().get(first).dense());
+        assertTrue(heavy < light, "λ 172 wrote " + heavy + ", λ 17.2 " + light);
+    }
+
+    private static double norm(float[] x) {
+        double s = 0;
+        for (float f : x) {
+            s += (double) f * f;
+        }
+        return Math.sqrt(s);
+    }
+
     @Test
     void alphaEditWritesOnlyIntoTheNullSpaceOfThePreservedKeys() {
         AlphaEditor editor = new AlphaEditor(new AlphaEditParams(new MemitParams(List.of(1, 2), 0, target(0.75)),

@@ -31,10 +31,14 @@ class MatrixTest {
     @Test
     void choleskySolveSatisfiesTheSystem() {
         SplittableRandom rng = new SplittableRandom(1);
-        Matrix a = spd(rng, 9);
-        Matrix b = random(rng, 9, 4);
-        Matrix x = a.solveSpd(b);
-        assertEquals(0, a.times(x).minus(b).frobeniusNorm(), 1e-9 * b.frobeniusNorm());
+        // One right-hand side, a few, and more than the system has rows (MEMIT's N edits against a key width d).
+        for (int[] shape : new int[][] {{9, 1}, {9, 4}, {40, 65}}) {
+            Matrix a = spd(rng, shape[0]);
+            Matrix b = random(rng, shape[0], shape[1]);
+            Matrix x = a.solveSpd(b);
+            assertEquals(0, a.times(x).minus(b).frobeniusNorm(), 1e-9 * b.frobeniusNorm(),
+                    shape[0] + "x" + shape[1]);
+        }
     }
 
     @Test

@@ -70,33 +70,66 @@ public final class MemitEditor implements KnowledgeEditor {
     @Override
     public EditDelta edit(Transformer model, EditDelta prior, List<PreparedEdit> edits, KeyStatistics stats,
                           Progress progress) {
-        List<Integer> layers = params.layers();
-        int last = layers.getLast();
-        if (last > EditDefaults.highestEditableLayer(model.layers())) {
-            throw new IllegalArgumentException(method.id() + " layers " + layers + " reach the last of the model's "
-                    + model.layers() + " layers or past it; the target z after the last layer cannot reach the tokens "
-                    + "after the subject");
+        requireEditable(model);
+        stats.requireFits(model, params.layers());
+        return spread(model, prior, edits, targets(model, prior, edits, progress), stats, progress);
+    }
+
+    private void requireEditable(Transformer model) {
+        if (params.layers().getLast() > EditDefaults.highestEditableLayer(model.layers())) {
+            throw new IllegalArgumentException(method.id() + " layers " + params.layers() + " reach the last of the "
+                    + "model's " + model.layers() + " layers or past it; the target z after the last layer cannot "
+                    + "reach the tokens after the subject");
         }
-        stats.requireFits(model, layers);
-        UpdateRule update = rule != null ? rule : new LeastSquares(stats::layer, params.covarianceWeight());
-        Probe zSite = Probe.blockOutput(last);
-        List<double[]> targets = new ArrayList<>();
+    }
+
+    /**
+     * Step 1: for each request, the hidden state after the last layer of the range that makes the model say the new
+     * target. It depends on the last layer and the target options only, so callers comparing layer ranges that end at
+     * the same layer, or covariance weights, can find it once and {@link #spread} it several times.
+     *
+     * @throws IllegalArgumentException when the last layer is the model's last
+     */
+    public List<TargetValue> targets(Transformer model, EditDelta prior, List<PreparedEdit> edits, Progress progress) {
+        requireEditable(model);
+        Probe zSite = Probe.blockOutput(params.layers().getLast());
+        List<TargetValue> targets = new ArrayList<>();
         try (NDManager scope = NDManager.newBaseManager()) {
             ForwardOptions options = prior.applyTo(ForwardOptions.defaults(), scope);
             for (int i = 0; i < edits.size(); i++) {
                 progress.report(method.id() + " targets", i, edits.size());
                 PreparedEdit e = edits.get(i);
-                TargetValue z = TargetValue.optimize(model, options, zSite, e.rewriting(), e.target(), e.kl(),
-                        params.target(), progress);
-                float[] t = z.target();
-                double[] d = new double[t.length];
-                for (int j = 0; j < d.length; j++) {
-                    d[j] = t[j];
-                }
-                targets.add(d);
+                targets.add(TargetValue.optimize(model, options, zSite, e.rewriting(), e.target(), e.kl(),
+                        params.target(), progress));
             }
         }
-        Matrix z = Matrix.ofColumns(targets);
+        return targets;
+    }
+
+    /**
+     * Step 2: writes the targets over the layers, each layer in turn taking its share of what is left.
+     *
+     * @param targets one per edit, from {@link #targets} with an editor whose last layer is this one's
+     */
+    public EditDelta spread(Transformer model, EditDelta prior, List<PreparedEdit> edits, List<TargetValue> targets,
+                            KeyStatistics stats, Progress progress) {
+        if (targets.size() != edits.size()) {
+            throw new IllegalArgumentException(targets.size() + " targets for " + edits.size() + " edits");
+        }
+        List<Integer> layers = params.layers();
+        stats.requireFits(model, layers);
+        UpdateRule update = rule != null ? rule : new LeastSquares(stats::layer, params.covarianceWeight());
+        Probe zSite = Probe.blockOutput(layers.getLast());
+        List<double[]> columns = new ArrayList<>();
+        for (TargetValue t : targets) {
+            float[] f = t.target();
+            double[] d = new double[f.length];
+            for (int j = 0; j < d.length; j++) {
+                d[j] = f[j];
+            }
+            columns.add(d);
+        }
+        Matrix z = Matrix.ofColumns(columns);
         EditDelta made = EditDelta.empty(method.id());
         for (int li = 0; li < layers.size(); li++) {
             int layer = layers.get(li);
