@@ -41,15 +41,25 @@ public class InputCache {
     public Path materialize(ResolvedVersion version, Path dir) throws IOException {
         Files.createDirectories(dir);
         for (ResolvedVersion.ManifestEntry entry : version.manifest()) {
-            Path file = dir.resolve(entry.path()).normalize();
-            if (!file.startsWith(dir) || file.equals(dir)) {
-                throw new RegistryUnavailable("version " + version.exactRef() + " lists an artifact path outside its"
-                        + " directory: '" + entry.path() + "'");
-            }
+            Path file = placeOf(version, entry, dir);
             Files.createDirectories(file.getParent());
             Files.createSymbolicLink(file, blob(entry));
         }
         return dir;
+    }
+
+    /**
+     * Where a manifest entry goes in a directory laid out for its version.
+     *
+     * @throws RegistryUnavailable when the entry's path would leave {@code dir}
+     */
+    public static Path placeOf(ResolvedVersion version, ResolvedVersion.ManifestEntry entry, Path dir) {
+        Path file = dir.resolve(entry.path()).normalize();
+        if (!file.startsWith(dir) || file.equals(dir)) {
+            throw new RegistryUnavailable("version " + version.exactRef() + " lists an artifact path outside its"
+                    + " directory: '" + entry.path() + "'");
+        }
+        return file;
     }
 
     /** The cached file holding {@code entry}'s bytes, downloaded and verified first if needed. */

@@ -7,7 +7,6 @@ import io.emend.core.merge.recipe.MergeRecipe;
 import io.emend.merger.MergerConfig;
 import io.emend.service.input.InputCache;
 import io.emend.service.registry.RegistryClient;
-import io.emend.service.registry.RegistryUnavailable;
 import io.emend.service.registry.ResolvedVersion;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -82,11 +81,7 @@ public class PlanCheck {
     private Path outline(ResolvedVersion version, Path dir) throws IOException {
         Files.createDirectories(dir);
         for (ResolvedVersion.ManifestEntry entry : version.manifest()) {
-            Path file = dir.resolve(entry.path()).normalize();
-            if (!file.startsWith(dir) || file.equals(dir)) {
-                throw new RegistryUnavailable("version " + version.exactRef() + " lists an artifact path outside its"
-                        + " directory: '" + entry.path() + "'");
-            }
+            Path file = InputCache.placeOf(version, entry, dir);
             String name = entry.path();
             if (name.endsWith(WEIGHTS)) {
                 Files.createDirectories(file.getParent());
